@@ -1,0 +1,102 @@
+# outpost - one binary, one static library, one test runner.
+# Targets: all test check check-asan bench demo install uninstall clean.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+SAN     ?=
+CC      ?= cc
+
+PKGS    := sqlite3 lmdb libcurl libcjson libsodium libpq
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -fvisibility=hidden -MMD -MP \
+           -Iinclude -Isrc -Isync $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lm
+ifneq ($(SAN),)
+CFLAGS  += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SAN)
+endif
+
+LIB_SRC   := $(wildcard src/*.c) $(wildcard sync/*.c)
+CLI_SRC   := $(wildcard tools/*.c)
+TEST_SRC  := $(wildcard tests/*.c)
+BENCH_SRC := $(wildcard tools/bench/*.c)
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
+LIB       := $(BUILD)/liboutpost.a
+BIN       := $(BUILD)/outpost
+TESTBIN   := $(BUILD)/test-runner
+BENCHBIN  := $(BUILD)/bench-capture
+
+.PHONY: all test check check-asan static bench demo install uninstall clean
+
+all: outpost
+
+outpost: $(BIN)
+	cp $(BIN) $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(TESTBIN): $(TEST_OBJ) $(LIB) $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS)
+
+$(BENCHBIN): $(BUILD)/tools/bench/capture.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# T=module runs one module's tests.
+test: $(TESTBIN)
+	OUTPOST_BIN=$(abspath $(BIN)) OUTPOST_SCHEMAS=$(abspath schema) \
+		$(TESTBIN) $(T)
+
+static:
+	tools/static-checks
+
+check: static test
+
+check-asan:
+	$(MAKE) BUILD=build/asan SAN=address,undefined CFLAGS="-O1 -g" test
+
+bench: $(BENCHBIN)
+	$(BENCHBIN) $(BUILD)/bench-store
+
+demo: outpost
+	tools/demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/share/outpost/schema
+	install -m 755 outpost $(DESTDIR)$(PREFIX)/bin/outpost
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/liboutpost.a
+	install -m 644 include/outpost.h $(DESTDIR)$(PREFIX)/include/outpost.h
+	install -m 644 schema/*.json schema/FORMAT.md \
+		$(DESTDIR)$(PREFIX)/share/outpost/schema/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@REQUIRES@|$(PKGS)|' \
+		tools/outpost.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/outpost.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/outpost $(DESTDIR)$(PREFIX)/lib/liboutpost.a \
+		$(DESTDIR)$(PREFIX)/include/outpost.h \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/outpost.pc
+	rm -rf $(DESTDIR)$(PREFIX)/share/outpost
+
+clean:
+	rm -rf build outpost
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

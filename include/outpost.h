@@ -1,0 +1,218 @@
+/* outpost.h - the whole public C API of outpost, an embedded local-first
+ * store with sync: relational rows in SQLite, graph adjacency in LMDB, and a
+ * change log that every write lands in.
+ *
+ * Conventions (see STYLE.md): functions that can fail return OUTPOST_OK (0)
+ * or a negative OUTPOST_E* code; out-parameters come first; the message for
+ * the last failure on a handle is outpost_errmsg(db). A handle is used by one
+ * thread at a time; separate handles (also in separate processes) may use one
+ * store at once. */
+#ifndef OUTPOST_H
+#define OUTPOST_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define OUTPOST_API __attribute__((visibility("default")))
+#else
+#define OUTPOST_API
+#endif
+
+/* Return codes. Append-only: a code's value never changes. */
+#define OUTPOST_OK	   0
+#define OUTPOST_ERROR	   (-1)	 /* failure not covered below */
+#define OUTPOST_EMISUSE	   (-2)	 /* bad argument from the caller */
+#define OUTPOST_ENOMEM	   (-3)	 /* out of memory */
+#define OUTPOST_ENOTFOUND  (-4)	 /* no such store, row, node, ... */
+#define OUTPOST_EIO	   (-5)	 /* file system or disk failure */
+#define OUTPOST_ECORRUPT   (-6)	 /* bad bytes on disk */
+#define OUTPOST_EPROTO	   (-7)	 /* bad bytes from the network */
+#define OUTPOST_ESCHEMA	   (-8)	 /* invalid schema or refused migration */
+#define OUTPOST_ESQL	   (-9)	 /* SQL error (the message is SQLite's) */
+#define OUTPOST_EREFUSED   (-10) /* refused by a sync policy or constraint */
+#define OUTPOST_EBUSY	   (-11) /* store locked for longer than the timeout */
+#define OUTPOST_EEXIST	   (-12) /* already exists */
+#define OUTPOST_EDRIFT	   (-13) /* store and schema file disagree */
+#define OUTPOST_EDENIED	   (-14) /* password does not match */
+#define OUTPOST_ECLOCK	   (-15) /* remote clock past the drift bound */
+
+/* A store: a directory holding the SQLite file, the LMDB environment and the
+ * site's keys. Opaque. */
+typedef struct outpost outpost;
+
+/* Options for outpost_open() and outpost_init(). Start from
+ * OUTPOST_OPEN_OPTS_INIT; fields may be added at the end. */
+typedef struct outpost_open_opts {
+	unsigned version;     /* OUTPOST_OPEN_OPTS_VERSION */
+	unsigned busy_ms;     /* how long to wait for another writer; 0 = 30 s */
+	int read_only;	      /* open without taking the write path */
+} outpost_open_opts;
+#define OUTPOST_OPEN_OPTS_VERSION 1u
+#define OUTPOST_OPEN_OPTS_INIT {OUTPOST_OPEN_OPTS_VERSION, 0u, 0}
+
+/* Create a new store in directory dir (created if missing; it must not
+ * already hold a store): SQLite file, LMDB environment, a random site id, an
+ * Ed25519 key pair and a data key (key files mode 0600). opts may be NULL.
+ * *out is set even on failure (unless out of memory) so outpost_errmsg()
+ * can be read; close it with outpost_close(). Returns OUTPOST_OK,
+ * OUTPOST_EEXIST, OUTPOST_EIO, ... */
+OUTPOST_API int outpost_init(outpost **out, const char *dir,
+			     const outpost_open_opts *opts);
+
+/* Open an existing store. Same contract as outpost_init(); OUTPOST_ENOTFOUND
+ * if dir holds no store. */
+OUTPOST_API int outpost_open(outpost **out, const char *dir,
+			     const outpost_open_opts *opts);
+
+/* Close a store and free the handle. NULL does nothing. */
+OUTPOST_API void outpost_close(outpost *db);
+
+/* The message of the last failure on db: one line a person can act on.
+ * Borrowed; valid until the next call on db. Never NULL. */
+OUTPOST_API const char *outpost_errmsg(const outpost *db);
+
+/* The name of a return code ("OUTPOST_ESQL"); static storage. */
+OUTPOST_API const char *outpost_errstr(int rc);
+
+/* ---- schema ---------------------------------------------------------- */
+
+/* Apply the schema file at path (see schema/FORMAT.md): the first schema of
+ * a store, or a newer version (additive changes apply by themselves,
+ * destructive ones need the file's explicit migration steps). Everything is
+ * one transaction: on failure the store is unchanged. OUTPOST_ESCHEMA names
+ * file, JSON path and reason. */
+OUTPOST_API int outpost_schema_apply(outpost *db, const char *path);
+
+/* Compare the schema file at path (or, if path is NULL, the schema recorded
+ * in the store) with the store's actual tables, indexes and triggers.
+ * *out receives a newline-separated list of drifts (each names the object
+ * and the difference), or NULL when there is none; free it with
+ * outpost_free(). Returns OUTPOST_OK when there is no drift, OUTPOST_EDRIFT
+ * when there is. */
+OUTPOST_API int outpost_schema_check(char **out, outpost *db,
+				     const char *path);
+
+/* The schema recorded in the store, as JSON text. *out is yours: free it
+ * with outpost_free(). OUTPOST_ENOTFOUND if no schema was applied. */
+OUTPOST_API int outpost_schema_show(char **out, outpost *db);
+
+/* ---- SQL ------------------------------------------------------------- */
+
+/* Value types, as SQLite's. */
+#define OUTPOST_INTEGER 1
+#define OUTPOST_REAL	2
+#define OUTPOST_TEXT	3
+#define OUTPOST_BLOB	4
+#define OUTPOST_NULL	5
+
+/* One value. For TEXT, s is NUL-terminated and n its length; for BLOB, s
+ * points at n bytes. Values handed to a callback are borrowed for the
+ * duration of the call. */
+typedef struct outpost_value {
+	int type;
+	long long i;
+	double r;
+	const char *s;
+	size_t n;
+} outpost_value;
+
+/* Called once per result row: ncols columns, their names and values.
+ * Return 0 to go on, anything else to stop (outpost_sql then returns
+ * OUTPOST_OK, the writes done so far are committed). */
+typedef int (*outpost_row_fn)(void *ctx, int ncols,
+			      const char *const *names,
+			      const outpost_value *vals);
+
+/* Run a script of one or more SQL statements as one transaction: writes to
+ * synced tables are captured in the change log by the store's triggers, and
+ * if any statement fails nothing of the script is kept. params (nparams
+ * values, may be NULL) are bound to ?1.. of every statement that uses them.
+ * row is called for each row of each statement that returns rows (may be
+ * NULL). Explicit BEGIN/COMMIT/ROLLBACK are refused: the script already is
+ * a transaction. OUTPOST_ESQL carries SQLite's message; OUTPOST_EREFUSED a
+ * sync policy's. */
+OUTPOST_API int outpost_sql(outpost *db, const char *sql,
+			    const outpost_value *params, int nparams,
+			    outpost_row_fn row, void *ctx);
+
+/* ---- change log ------------------------------------------------------ */
+
+/* One change-log entry, as handed to outpost_log_each(). Strings are
+ * borrowed for the duration of the callback. */
+typedef struct outpost_change {
+	long long seq;	     /* position in the log, increasing */
+	unsigned long long hlc;	/* hybrid logical clock: ms << 16 | counter */
+	const char *site;    /* site id, 32 hex digits */
+	const char *table;   /* table, node label or relationship type */
+	char op;	     /* 'I' insert, 'U' update, 'D' delete */
+	const char *row_id;  /* uuid of the row */
+	const char *values;  /* JSON object of changed columns, or NULL */
+} outpost_change;
+
+/* Which entries outpost_log_each() visits. Start from
+ * OUTPOST_LOG_FILTER_INIT. */
+typedef struct outpost_log_filter {
+	unsigned version;
+	long long after_seq;   /* only seq > after_seq */
+	const char *table;     /* only this table, or NULL */
+	const char *row_id;    /* only this row, or NULL */
+	char op;	       /* 'I', 'U', 'D', or 0 for any */
+	long long limit;       /* at most this many; 0 = no limit */
+	int newest_first;      /* visit in descending seq */
+} outpost_log_filter;
+#define OUTPOST_LOG_FILTER_VERSION 1u
+#define OUTPOST_LOG_FILTER_INIT {OUTPOST_LOG_FILTER_VERSION, 0, 0, 0, 0, 0, 0}
+
+typedef int (*outpost_change_fn)(void *ctx, const outpost_change *c);
+
+/* Visit change-log entries matching f (NULL = all), in one read
+ * transaction. fn returns 0 to go on. */
+OUTPOST_API int outpost_log_each(outpost *db, const outpost_log_filter *f,
+				 outpost_change_fn fn, void *ctx);
+
+/* ---- status ---------------------------------------------------------- */
+
+typedef struct outpost_status {
+	unsigned version;
+	char site_id[33];	   /* hex */
+	char schema_name[64];	   /* "" if none applied */
+	long long schema_version;  /* 0 if none applied */
+	long long log_entries;	   /* rows in the change log */
+	long long last_seq;	   /* highest seq, 0 if empty */
+	unsigned long long last_hlc;
+	long long graph_applied_seq; /* graph applier's cursor */
+	int tables;		   /* tables + node labels in the schema */
+} outpost_status;
+#define OUTPOST_STATUS_VERSION 1u
+
+/* Fill *out (caller's struct; set out->version = OUTPOST_STATUS_VERSION). */
+OUTPOST_API int outpost_status_get(outpost_status *out, outpost *db);
+
+/* ---- ids, clocks, passwords ------------------------------------------ */
+
+/* A new UUID v7 in canonical text form; out has room for 37 bytes. */
+OUTPOST_API int outpost_uuid_v7(char out[37]);
+
+/* A fresh hybrid logical clock value for this store, greater than every
+ * clock it has issued or seen. */
+OUTPOST_API int outpost_hlc_now(unsigned long long *out, outpost *db);
+
+/* Hash a password with Argon2id. *out is yours: free with outpost_free().
+ * In SQL the same is outpost_password('plain'). */
+OUTPOST_API int outpost_password_hash(char **out, const char *plain);
+
+/* OUTPOST_OK if plain matches hash, OUTPOST_EDENIED if not. In SQL:
+ * outpost_verify(hash, 'plain') gives 1 or 0. */
+OUTPOST_API int outpost_password_verify(const char *hash, const char *plain);
+
+/* Free memory the library handed out. NULL does nothing. */
+OUTPOST_API void outpost_free(void *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* OUTPOST_H */

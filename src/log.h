@@ -1,0 +1,29 @@
+/* log.h - the change log at the centre of the store (_outpost_changes):
+ * its tables, reading it, cursors of its consumers, and the store's clock.
+ * Rows are written by the capture triggers (schema_trigger.c). */
+#ifndef OP_LOG_H
+#define OP_LOG_H
+
+#include "rel.h"
+
+/* Create the log, clock, cursor and meta tables in a new store; site is
+ * the 16-byte site id. Runs inside the caller's transaction. */
+int op_log_create(struct op_rel *rel, const uint8_t site[16],
+		  struct op_err *err);
+
+/* Visit entries matching f (NULL = all) in one read transaction. */
+int op_log_each(struct op_rel *rel, const outpost_log_filter *f,
+		outpost_change_fn fn, void *ctx, struct op_err *err);
+
+/* The next clock: past every clock in the log and the floor; the floor is
+ * raised to it so later trigger ticks come after. Takes the write lock. */
+int op_log_hlc_next(struct op_rel *rel, uint64_t *out, struct op_err *err);
+
+/* A meta value (text) by key; *out is NULL when absent. Free with
+ * op_free. */
+int op_log_meta_get(struct op_rel *rel, const char *key, char **out,
+		    struct op_err *err);
+int op_log_meta_set(struct op_rel *rel, const char *key, const char *value,
+		    struct op_err *err);
+
+#endif

@@ -1,0 +1,183 @@
+/* log_store.c - the store's bookkeeping tables and reading the change log.
+ *
+ * _outpost_changes.seq is AUTOINCREMENT so a seq is never reused, even
+ * after the newest entries are compacted away: consumers' cursors are seqs
+ * and must only move forward. */
+#include <string.h>
+
+#include "log.h"
+
+static const char *const create_sql =
+	"CREATE TABLE _outpost_meta (key TEXT PRIMARY KEY, value ANY) "
+	"STRICT;\n"
+	"CREATE TABLE _outpost_clock (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" site BLOB NOT NULL, floor INTEGER NOT NULL DEFAULT 0,"
+	" applying INTEGER NOT NULL DEFAULT 0) STRICT;\n"
+	"CREATE TABLE _outpost_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" hlc INTEGER NOT NULL, site BLOB NOT NULL, tbl TEXT NOT NULL,"
+	" op TEXT NOT NULL CHECK (op IN ('I', 'U', 'D')),"
+	" row_id TEXT NOT NULL, vals TEXT);\n"
+	"CREATE TABLE _outpost_cursors (consumer TEXT PRIMARY KEY,"
+	" seq INTEGER NOT NULL DEFAULT 0, last_ok TEXT, last_error TEXT) "
+	"STRICT;\n"
+	"INSERT INTO _outpost_cursors(consumer, seq) VALUES ('graph', 0);\n";
+
+int op_log_create(struct op_rel *rel, const uint8_t site[16],
+		  struct op_err *err)
+{
+	struct op_stmt *st = NULL;
+	int rc = op_rel_exec(rel, create_sql, err);
+
+	if (rc == OUTPOST_OK)
+		rc = op_rel_prepare(&st, rel, "INSERT INTO _outpost_clock(id, "
+				    "site) VALUES (1, ?1)", NULL, err);
+	if (rc == OUTPOST_OK) {
+		op_rel_bind_blob(st, 1, site, 16);
+		rc = op_rel_step(st, err);
+	}
+	op_rel_finalize(st);
+	return rc;
+}
+
+int op_log_meta_get(struct op_rel *rel, const char *key, char **out,
+		    struct op_err *err)
+{
+	struct op_stmt *st = NULL;
+	int rc = op_rel_prepare(&st, rel, "SELECT value FROM _outpost_meta "
+				"WHERE key = ?1", NULL, err);
+
+	*out = NULL;
+	if (rc != OUTPOST_OK)
+		return rc;
+	op_rel_bind_text(st, 1, key);
+	rc = op_rel_step(st, err);
+	if (rc == OP_ROW) {
+		const char *v = op_rel_col_text(st, 0);
+
+		rc = OUTPOST_OK;
+		if (v && !(*out = op_strdup(v)))
+			rc = op_err_set(err, OUTPOST_ENOMEM, "out of memory");
+	}
+	op_rel_finalize(st);
+	return rc;
+}
+
+int op_log_meta_set(struct op_rel *rel, const char *key, const char *value,
+		    struct op_err *err)
+{
+	struct op_stmt *st = NULL;
+	int rc = op_rel_prepare(&st, rel, "INSERT OR REPLACE INTO "
+				"_outpost_meta(key, value) VALUES (?1, ?2)",
+				NULL, err);
+
+	if (rc != OUTPOST_OK)
+		return rc;
+	op_rel_bind_text(st, 1, key);
+	op_rel_bind_text(st, 2, value);
+	rc = op_rel_step(st, err);
+	op_rel_finalize(st);
+	return rc;
+}
+
+int op_log_hlc_next(struct op_rel *rel, uint64_t *out, struct op_err *err)
+{
+	int64_t last = 0, floor = 0;
+	struct op_stmt *st = NULL;
+	int rc = op_rel_begin_write(rel, err);
+
+	if (rc != OUTPOST_OK)
+		return rc;
+	rc = op_rel_get_int(rel, &last, "SELECT hlc FROM _outpost_changes "
+			    "ORDER BY seq DESC LIMIT 1", err);
+	if (rc == OUTPOST_OK)
+		rc = op_rel_get_int(rel, &floor, "SELECT floor FROM "
+				    "_outpost_clock", err);
+	if (rc == OUTPOST_OK) {
+		uint64_t top = (uint64_t)(last > floor ? last : floor);
+
+		*out = op_hlc_tick(top, op_hlc_wall_ms());
+		rc = op_rel_prepare(&st, rel, "UPDATE _outpost_clock SET "
+				    "floor = ?1", NULL, err);
+	}
+	if (rc == OUTPOST_OK) {
+		op_rel_bind_int(st, 1, (int64_t)*out);
+		rc = op_rel_step(st, err);
+	}
+	op_rel_finalize(st);
+	if (rc == OUTPOST_OK)
+		return op_rel_commit(rel, err);
+	op_rel_rollback(rel);
+	return rc;
+}
+
+static int visit(struct op_stmt *st, outpost_change_fn fn, void *ctx,
+		 struct op_err *err)
+{
+	int rc;
+
+	while ((rc = op_rel_step(st, err)) == OP_ROW) {
+		outpost_change c;
+		outpost_value site;
+		char hex[33];
+		const char *op;
+
+		c.seq = op_rel_col_int(st, 0);
+		c.hlc = (unsigned long long)op_rel_col_int(st, 1);
+		op_rel_col(st, 2, &site);
+		if (site.type != OUTPOST_BLOB || site.n != 16)
+			return op_err_set(err, OUTPOST_ECORRUPT, "change-log "
+					  "entry %lld has a malformed site "
+					  "id", c.seq);
+		op_hex_encode(hex, (const uint8_t *)site.s, 16);
+		c.site = hex;
+		c.table = op_rel_col_text(st, 3);
+		op = op_rel_col_text(st, 4);
+		c.op = op ? op[0] : '?';
+		c.row_id = op_rel_col_text(st, 5);
+		c.values = op_rel_col_text(st, 6);
+		if (fn(ctx, &c) != 0)
+			return OUTPOST_OK;
+	}
+	return rc;
+}
+
+int op_log_each(struct op_rel *rel, const outpost_log_filter *f,
+		outpost_change_fn fn, void *ctx, struct op_err *err)
+{
+	static const outpost_log_filter all = OUTPOST_LOG_FILTER_INIT;
+	struct op_buf sql = {0};
+	struct op_stmt *st = NULL;
+	char op[2] = {0, 0};
+	int rc;
+
+	if (!f)
+		f = &all;
+	op[0] = f->op;
+	op_buf_adds(&sql, "SELECT seq, hlc, site, tbl, op, row_id, vals FROM "
+			  "_outpost_changes WHERE seq > ?1"
+			  " AND (?2 IS NULL OR tbl = ?2)"
+			  " AND (?3 IS NULL OR row_id = ?3)"
+			  " AND (?4 IS NULL OR op = ?4)");
+	op_buf_addf(&sql, " ORDER BY seq %s LIMIT ?5",
+		    f->newest_first ? "DESC" : "ASC");
+	if (sql.oom)
+		return op_err_set(err, OUTPOST_ENOMEM, "out of memory");
+	rc = op_rel_begin_read(rel, err);
+	if (rc == OUTPOST_OK)
+		rc = op_rel_prepare(&st, rel, op_buf_str(&sql), NULL, err);
+	if (rc == OUTPOST_OK) {
+		op_rel_bind_int(st, 1, f->after_seq);
+		if (f->table)
+			op_rel_bind_text(st, 2, f->table);
+		if (f->row_id)
+			op_rel_bind_text(st, 3, f->row_id);
+		if (f->op)
+			op_rel_bind_text(st, 4, op);
+		op_rel_bind_int(st, 5, f->limit > 0 ? f->limit : -1);
+		rc = visit(st, fn, ctx, err);
+	}
+	op_rel_finalize(st);
+	op_rel_rollback(rel);
+	op_buf_free(&sql);
+	return rc;
+}

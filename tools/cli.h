@@ -1,0 +1,33 @@
+/* cli.h - the outpost command-line tool, built on outpost.h alone. */
+#ifndef OP_CLI_H
+#define OP_CLI_H
+
+#include <stdio.h>
+
+#include "outpost.h"
+
+#define CLI_OK 0
+#define CLI_ERROR 1
+#define CLI_USAGE 2
+
+enum cli_format { CLI_TABLE, CLI_JSON, CLI_CSV };
+
+/* A table of result rows, printed once complete (aligned columns need
+ * every width). */
+struct cli_rows;
+struct cli_rows *cli_rows_new(void);
+void cli_rows_free(struct cli_rows *r);
+/* An outpost_row_fn: ctx is a struct cli_rows. */
+int cli_rows_add(void *ctx, int ncols, const char *const *names,
+		 const outpost_value *vals);
+void cli_rows_print(FILE *f, const struct cli_rows *r, enum cli_format fmt);
+/* Write s as a JSON string literal. */
+void cli_json_string(FILE *f, const char *s);
+
+/* Print "outpost: msg" (each line of msg) to stderr; returns CLI_ERROR. */
+int cli_fail(const char *msg);
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int cli_log(outpost *db, int argc, char **argv);
+
+#endif
