@@ -70,11 +70,11 @@ static void type_check(struct op_buf *b, const struct op_column *c)
 		op_buf_addf(b, " CHECK (date(%s, '+0 days') = %s)", n, n);
 		break;
 	case OP_T_JSON:
-		op_buf_addf(b, " CHECK (json_valid(%s))", n);
+		op_buf_addf(b, " CHECK (%s IS NULL OR json_valid(%s))", n, n);
 		break;
 	case OP_T_TEXT_ARRAY:
-		op_buf_addf(b, " CHECK (json_valid(%s) AND json_type(%s) = "
-			    "'array')", n, n);
+		op_buf_addf(b, " CHECK (%s IS NULL OR (json_valid(%s) AND "
+			    "json_type(%s) = 'array'))", n, n, n);
 		break;
 	default:
 		break;
