@@ -13,8 +13,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Werror
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -fvisibility=hidden -MMD -MP \
+OPT     ?= -O2 -g
+CFLAGS  += $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -fvisibility=hidden -MMD -MP \
            -Iinclude -Isrc -Isync $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm
 ifneq ($(SAN),)
@@ -70,7 +70,7 @@ static:
 check: static test
 
 check-asan:
-	$(MAKE) BUILD=build/asan SAN=address,undefined CFLAGS="-O1 -g" test
+	$(MAKE) BUILD=build/asan SAN=address,undefined OPT="-O1 -g" test
 
 bench: $(BENCHBIN)
 	$(BENCHBIN) $(BUILD)/bench-store

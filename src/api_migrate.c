@@ -61,6 +61,12 @@ static int exec_fmt(outpost *db, struct op_buf *b)
 
 static int refuse(const struct plan *p, const char *what, const char *step)
 {
+	if (p->old->version + 1 == p->s->version)
+		return op_err_set(&p->db->err, OUTPOST_ESCHEMA, "%s: %s: this "
+				  "can lose data, so it needs an explicit "
+				  "step; add %s to the migration with version "
+				  "%lld", p->s->file, what, step,
+				  (long long)p->s->version);
 	return op_err_set(&p->db->err, OUTPOST_ESCHEMA, "%s: %s: this can "
 			  "lose data, so it needs an explicit step; add %s "
 			  "to a migration with a version from %lld to %lld",
@@ -188,6 +194,32 @@ static const struct op_column *old_column(const struct plan *p,
 	return op_schema_column(o, c->name);
 }
 
+/* What differs between two definitions of a column, for messages. */
+static void describe_change(char *out, size_t n, const struct op_column *a,
+			    const struct op_column *b)
+{
+	if (a->type != b->type)
+		snprintf(out, n, "type %s -> %s", op_schema_type_name(a->type),
+			 op_schema_type_name(b->type));
+	else if (a->not_null != b->not_null)
+		snprintf(out, n, "not_null %s -> %s",
+			 a->not_null ? "true" : "false",
+			 b->not_null ? "true" : "false");
+	else if (!!a->default_sql != !!b->default_sql ||
+		 (a->default_sql && strcmp(a->default_sql, b->default_sql)))
+		snprintf(out, n, "default %s -> %s",
+			 a->default_sql ? a->default_sql : "none",
+			 b->default_sql ? b->default_sql : "none");
+	else if (a->encrypted != b->encrypted)
+		snprintf(out, n, "encrypted %s -> %s",
+			 a->encrypted ? "true" : "false",
+			 b->encrypted ? "true" : "false");
+	else
+		snprintf(out, n, "references %s -> %s",
+			 a->ref_table ? a->ref_table : "none",
+			 b->ref_table ? b->ref_table : "none");
+}
+
 static int same_definition(const struct op_column *a,
 			   const struct op_column *b)
 {
@@ -227,13 +259,18 @@ static int rebuild(struct plan *p, const struct op_table *n,
 	op_rel_quote_ident(&b, n->name);
 	op_buf_free(&cols);
 	rc = exec_fmt(p->db, &b);
-	if (rc != OUTPOST_OK) {
-		char why[512];
+	if (rc != OUTPOST_OK && rc != OUTPOST_ENOMEM) {
+		/* SQLite names the scratch table; the user knows n. */
+		char why[512], *at;
 
 		snprintf(why, sizeof(why), "%.500s", p->db->err.msg);
-		rc = op_err_set(&p->db->err, rc, "%s: migrating table %s: %s; "
-				"nothing was changed", p->s->file, n->name,
-				why);
+		at = strstr(why, "_outpost_rebuild.");
+		if (at)
+			memmove(at, at + 17, strlen(at + 17) + 1);
+		rc = op_err_set(&p->db->err, OUTPOST_ESCHEMA, "%s: migrating "
+				"table %s: %s (a value does not convert to the "
+				"new definition); nothing was changed",
+				p->s->file, n->name, why);
 	}
 	return rc;
 }
@@ -297,11 +334,11 @@ static int migrate_table(struct plan *p, const struct op_table *n,
 		if (same_definition(oc, c))
 			continue;
 		if (!find_step(p, OP_STEP_CHANGE_COLUMN, n->name, c->name)) {
+			char diff[160];
+
+			describe_change(diff, sizeof(diff), oc, c);
 			snprintf(what, sizeof(what), "column %s.%s changes "
-				 "its definition (type %s -> %s, or not_null, "
-				 "default, references)", n->name, c->name,
-				 op_schema_type_name(oc->type),
-				 op_schema_type_name(c->type));
+				 "(%s)", n->name, c->name, diff);
 			return refuse(p, what, "{\"change_column\": "
 				      "{\"table\": ..., \"column\": ...}}");
 		}
@@ -347,6 +384,40 @@ static int check_dropped(struct plan *p)
 	return OUTPOST_OK;
 }
 
+/* drop_column and change_column must name a real change, so a step that
+ * does nothing (a typo, a forgotten edit) is not silently accepted. */
+static int check_column_steps(const struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsteps; i++) {
+		const struct op_step *st = p->steps[i];
+		const struct op_table *n, *o;
+		const struct op_column *nc, *oc;
+
+		if (st->kind != OP_STEP_DROP_COLUMN &&
+		    st->kind != OP_STEP_CHANGE_COLUMN)
+			continue;
+		n = op_schema_table(p->s, st->table);
+		o = n ? old_of(p, n->name) : NULL;
+		nc = n ? op_schema_column(n, st->column) : NULL;
+		oc = o ? op_schema_column(o, st->column) : NULL;
+		if (st->kind == OP_STEP_DROP_COLUMN && (!oc || nc))
+			return op_err_set(&p->db->err, OUTPOST_ESCHEMA,
+					  "%s: %s: drop_column %s.%s: the "
+					  "store has no such column, or the "
+					  "file still declares it", p->s->file,
+					  st->path, st->table, st->column);
+		if (st->kind == OP_STEP_CHANGE_COLUMN && (!oc || !nc))
+			return op_err_set(&p->db->err, OUTPOST_ESCHEMA,
+					  "%s: %s: change_column %s.%s: the "
+					  "column must exist in the store and "
+					  "in the file", p->s->file, st->path,
+					  st->table, st->column);
+	}
+	return OUTPOST_OK;
+}
+
 static int collect_steps(struct plan *p)
 {
 	size_t i, j, n = 0;
@@ -378,6 +449,8 @@ int op_api_schema_migrate(outpost *db, const struct op_schema *old,
 	if (rc == OUTPOST_OK)
 		rc = exec_fmt(db, &b);
 	op_buf_free(&b);
+	if (rc == OUTPOST_OK)
+		rc = check_column_steps(&p);
 	if (rc == OUTPOST_OK)
 		rc = check_dropped(&p);
 	if (rc == OUTPOST_OK)

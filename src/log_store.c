@@ -1,8 +1,10 @@
 /* log_store.c - the store's bookkeeping tables and reading the change log.
  *
- * _outpost_changes.seq is AUTOINCREMENT so a seq is never reused, even
- * after the newest entries are compacted away: consumers' cursors are seqs
- * and must only move forward. */
+ * _outpost_changes.seq is an INTEGER PRIMARY KEY: the next seq is the
+ * largest + 1. Consumers' cursors are seqs and must only move forward, so
+ * compaction must never delete the newest entry (AUTOINCREMENT would
+ * guarantee the same at the price of a sqlite_sequence write per
+ * captured row). */
 #include <string.h>
 
 #include "log.h"
@@ -13,7 +15,7 @@ static const char *const create_sql =
 	"CREATE TABLE _outpost_clock (id INTEGER PRIMARY KEY CHECK (id = 1),"
 	" site BLOB NOT NULL, floor INTEGER NOT NULL DEFAULT 0,"
 	" applying INTEGER NOT NULL DEFAULT 0) STRICT;\n"
-	"CREATE TABLE _outpost_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"CREATE TABLE _outpost_changes (seq INTEGER PRIMARY KEY,"
 	" hlc INTEGER NOT NULL, site BLOB NOT NULL, tbl TEXT NOT NULL,"
 	" op TEXT NOT NULL CHECK (op IN ('I', 'U', 'D')),"
 	" row_id TEXT NOT NULL, vals TEXT);\n"

@@ -119,7 +119,8 @@ struct op_schema {
 	char *json; /* the declaration, compact, as recorded in a store */
 };
 
-/* Parse and validate a schema. file names the source in messages. On
+/* Parse and validate a schema: len bytes of text, which must be followed
+ * by a NUL (text[len] == '\0'). file names the source in messages. On
  * OUTPOST_ESCHEMA err holds every problem found, one per line, each
  * "file: $.json.path: reason". */
 int op_schema_parse(struct op_schema **out, const char *file,

@@ -379,7 +379,10 @@ int op_schema_parse(struct op_schema **out, const char *file,
 	if (memchr(text, '\0', len))
 		return op_err_set(err, OUTPOST_ESCHEMA, "%s: contains a NUL "
 				  "byte; not a JSON text file", file);
-	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	/* The terminating NUL is handed to cJSON too: it clamps an error
+	 * past the end to the last byte, so without it a truncated file
+	 * would blame its last character instead of its end. */
+	root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 0);
 	if (root && end) {
 		/* Only whitespace may follow the value. */
 		while (end < text + len && (*end == ' ' || *end == '\n' ||

@@ -22,8 +22,7 @@
 #define HLC_SQL                                                              \
 	"max(CAST((julianday('now')-2440587.5)*86400000 AS INTEGER)<<16, "   \
 	"coalesce((SELECT hlc FROM _outpost_changes ORDER BY seq DESC "      \
-	"LIMIT 1), 0)+1, coalesce((SELECT floor FROM _outpost_clock), 0)+1)"
-#define SITE_SQL "(SELECT site FROM _outpost_clock)"
+	"LIMIT 1), 0)+1, k.floor+1)"
 #define CAPTURING "(SELECT applying FROM _outpost_clock) = 0"
 /* json_object takes at most 127 arguments in a default SQLite build. */
 #define JSON_PAIRS_MAX 60
@@ -142,8 +141,11 @@ static void changed_rows(struct op_buf *b, const struct op_table *t,
 static void log_insert(struct op_buf *b, const struct op_table *t, char op,
 		       const char *rowvar)
 {
+	/* One read of the clock row gives the site, the floor and whether
+	 * capture is on; the row is skipped (nothing logged) while the sync
+	 * engine applies remote changes. */
 	op_buf_adds(b, "INSERT INTO _outpost_changes(hlc, site, tbl, op, "
-		       "row_id, vals) VALUES (" HLC_SQL ", " SITE_SQL ", ");
+		       "row_id, vals) SELECT " HLC_SQL ", k.site, ");
 	op_rel_quote_text(b, t->name);
 	op_buf_addf(b, ", '%c', ", op);
 	col_ref(b, rowvar, &t->cols[t->pk]);
@@ -156,7 +158,7 @@ static void log_insert(struct op_buf *b, const struct op_table *t, char op,
 		op_buf_adds(b, "))");
 	} else
 		op_buf_adds(b, "NULL");
-	op_buf_adds(b, ");\n");
+	op_buf_adds(b, " FROM _outpost_clock AS k WHERE k.applying = 0;\n");
 }
 
 static void clock_table_name(struct op_buf *b, const struct op_table *t)
@@ -301,10 +303,24 @@ static void capture_triggers(struct op_object_list *l, const struct op_table *t)
 	if (t->policy == OP_SYNC_LOCAL_ONLY ||
 	    t->policy == OP_SYNC_CENTRAL_WINS)
 		return;
-	trigger_head(&b, "ai", t, "AFTER", "INSERT", CAPTURING);
+	/* An insert writes no clock row: a row's insert clock is older than
+	 * any remote change to it, since a remote can only change a row
+	 * after receiving its insert (and advancing its HLC past it). A
+	 * missing clock row therefore means "older than anything". */
+	trigger_head(&b, "ai", t, "AFTER", "INSERT", NULL);
 	log_insert(&b, t, 'I', "NEW");
-	if (lww)
-		clock_upsert(&b, t, "NEW", NULL, 0);
+	if (lww) {
+		/* Re-inserting a deleted id: the tombstone's clock row must
+		 * become this insert's, or an older remote delete would win.
+		 * A probe only; nothing is written for a fresh id. */
+		op_buf_adds(&b, "UPDATE ");
+		clock_table_name(&b, t);
+		op_buf_adds(&b, " SET (hlc, site, dead) = (SELECT hlc, site, 0 "
+			       "FROM _outpost_changes WHERE seq = "
+			       "last_insert_rowid()) WHERE id = ");
+		col_ref(&b, "NEW", &t->cols[t->pk]);
+		op_buf_adds(&b, " AND col = '' AND " CAPTURING ";\n");
+	}
 	op_buf_adds(&b, "END");
 	add_trigger(l, "ai", t, &b);
 	if (t->policy == OP_SYNC_APPEND_ONLY)
