@@ -139,6 +139,15 @@ OUTPOST_API int outpost_sql(outpost *db, const char *sql,
 			    const outpost_value *params, int nparams,
 			    outpost_row_fn row, void *ctx);
 
+/* outpost_sql() as the central authority: central_wins tables accept the
+ * writes, and nothing is captured (like changes pulled from central, they
+ * are not this device's to push). For loading curriculum into a store that
+ * has no server yet, e.g. a kiosk or a laptop prototype. The whole script
+ * holds the write lock. */
+OUTPOST_API int outpost_sql_central(outpost *db, const char *sql,
+				    const outpost_value *params, int nparams,
+				    outpost_row_fn row, void *ctx);
+
 /* ---- change log ------------------------------------------------------ */
 
 /* One change-log entry, as handed to outpost_log_each(). Strings are

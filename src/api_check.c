@@ -53,13 +53,15 @@ static int check_columns(struct drift *d, const struct op_table *t,
 {
 	struct op_stmt *st = NULL;
 	size_t i, seen = 0;
-	int rc = op_rel_prepare(&st, d->db->rel, "SELECT name, type, "
-				"\"notnull\", dflt_value FROM "
-				"pragma_table_xinfo(?1)", NULL, &d->db->err);
 	char *found = op_calloc(t->ncols + 1, 1);
+	int rc;
 
+	*missing = 0;
 	if (!found)
-		rc = op_err_set(&d->db->err, OUTPOST_ENOMEM, "out of memory");
+		return op_err_set(&d->db->err, OUTPOST_ENOMEM, "out of memory");
+	rc = op_rel_prepare(&st, d->db->rel, "SELECT name, type, \"notnull\", "
+			    "dflt_value FROM pragma_table_xinfo(?1)", NULL,
+			    &d->db->err);
 	if (rc == OUTPOST_OK)
 		op_rel_bind_text(st, 1, t->name);
 	while (rc == OUTPOST_OK && (rc = op_rel_step(st, &d->db->err)) ==
@@ -166,12 +168,13 @@ static int check_objects(struct drift *d, const struct op_table *t,
 	struct op_stmt *st = NULL;
 	char *found = op_calloc(n + 1, 1);
 	size_t i;
-	int rc = op_rel_prepare(&st, d->db->rel, "SELECT name, sql FROM "
-				"sqlite_master WHERE type = ?1 AND tbl_name = "
-				"?2 AND sql IS NOT NULL", NULL, &d->db->err);
+	int rc;
 
 	if (!found)
-		rc = op_err_set(&d->db->err, OUTPOST_ENOMEM, "out of memory");
+		return op_err_set(&d->db->err, OUTPOST_ENOMEM, "out of memory");
+	rc = op_rel_prepare(&st, d->db->rel, "SELECT name, sql FROM "
+			    "sqlite_master WHERE type = ?1 AND tbl_name = ?2 "
+			    "AND sql IS NOT NULL", NULL, &d->db->err);
 	if (rc == OUTPOST_OK) {
 		op_rel_bind_text(st, 1, kind);
 		op_rel_bind_text(st, 2, t->name);
@@ -301,12 +304,13 @@ int outpost_schema_check(char **out, outpost *db, const char *path)
 	*out = NULL;
 	rc = path ? op_schema_load(&s, path, &db->err)
 		  : op_api_schema_current(db, &s);
-	if (rc == OUTPOST_OK && !s)
-		rc = op_err_set(&db->err, OUTPOST_ENOTFOUND, "no schema has "
-				"been applied to this store; name a schema "
-				"file");
-	if (rc == OUTPOST_OK)
-		rc = op_rel_begin_read(db->rel, &db->err);
+	if (rc != OUTPOST_OK)
+		return rc;
+	if (!s)
+		return op_err_set(&db->err, OUTPOST_ENOTFOUND, "no schema has "
+				  "been applied to this store; name a schema "
+				  "file");
+	rc = op_rel_begin_read(db->rel, &db->err);
 	if (rc == OUTPOST_OK) {
 		rc = check_all(&d, s);
 		op_rel_rollback(db->rel);

@@ -425,7 +425,7 @@ static int collect_steps(struct plan *p)
 	for (i = 0; i < p->s->nmigs; i++)
 		if (p->s->migs[i].version > p->old->version)
 			n += p->s->migs[i].nsteps;
-	p->steps = op_calloc(n, sizeof(*p->steps));
+	p->steps = op_calloc(n, sizeof(const struct op_step *));
 	if (!p->steps)
 		return op_err_set(&p->db->err, OUTPOST_ENOMEM, "out of memory");
 	for (i = 0; i < p->s->nmigs; i++)

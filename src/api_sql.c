@@ -83,8 +83,12 @@ static int run_rows(outpost *db, struct op_stmt *st, outpost_row_fn row,
 	return rc;
 }
 
-int outpost_sql(outpost *db, const char *sql, const outpost_value *params,
-		int nparams, outpost_row_fn row, void *ctx)
+/* As central, the script runs with _outpost_clock.applying = 1 inside its
+ * own write transaction, the same switch the sync engine uses; it is reset
+ * before the commit, and a crash rolls it back with everything else. */
+static int run_script(outpost *db, const char *sql,
+		      const outpost_value *params, int nparams,
+		      outpost_row_fn row, void *ctx, int central)
 {
 	const char *next = sql;
 	int rc = OUTPOST_OK, stop = 0, i;
@@ -94,6 +98,12 @@ int outpost_sql(outpost *db, const char *sql, const outpost_value *params,
 	if (op_rel_in_txn(db->rel))
 		return op_err_set(&db->err, OUTPOST_EMISUSE, "outpost_sql "
 				  "called inside another transaction");
+	if (central) {
+		rc = op_rel_begin_write(db->rel, &db->err);
+		if (rc == OUTPOST_OK)
+			rc = op_rel_exec(db->rel, "UPDATE _outpost_clock SET "
+					 "applying = 1", &db->err);
+	}
 	while (rc == OUTPOST_OK && !stop && *next) {
 		struct op_stmt *st = NULL;
 		const char *here = next;
@@ -122,9 +132,25 @@ int outpost_sql(outpost *db, const char *sql, const outpost_value *params,
 			rc = run_rows(db, st, row, ctx, &stop);
 		op_rel_finalize(st);
 	}
+	if (rc == OUTPOST_OK && central)
+		rc = op_rel_exec(db->rel, "UPDATE _outpost_clock SET applying "
+				 "= 0", &db->err);
 	if (rc == OUTPOST_OK && op_rel_in_txn(db->rel))
 		rc = op_rel_commit(db->rel, &db->err);
 	else if (rc != OUTPOST_OK)
 		op_rel_rollback(db->rel);
 	return rc;
+}
+
+int outpost_sql(outpost *db, const char *sql, const outpost_value *params,
+		int nparams, outpost_row_fn row, void *ctx)
+{
+	return run_script(db, sql, params, nparams, row, ctx, 0);
+}
+
+int outpost_sql_central(outpost *db, const char *sql,
+			const outpost_value *params, int nparams,
+			outpost_row_fn row, void *ctx)
+{
+	return run_script(db, sql, params, nparams, row, ctx, 1);
 }

@@ -41,15 +41,32 @@ static int parse_type(const char *s, enum op_type *out)
 	return 0;
 }
 
-/* 1 if s is YYYY-MM-DD with a real calendar date. */
+/* The number in exactly n decimal digits at s, or -1. */
+static int digits(const char *s, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* 1 if s starts with YYYY-MM-DD, a real calendar date. */
 static int valid_date(const char *s)
 {
-	int y, m, d, n = 0;
 	static const int days[] = {31, 29, 31, 30, 31, 30,
 				   31, 31, 30, 31, 30, 31};
+	int y, m, d;
 
-	if (strlen(s) < 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
-	    n != 10 || s[4] != '-' || s[7] != '-')
+	if (strlen(s) < 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	y = digits(s, 4);
+	m = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	if (y < 0)
 		return 0;
 	if (m < 1 || m > 12 || d < 1 || d > days[m - 1])
 		return 0;
@@ -59,16 +76,17 @@ static int valid_date(const char *s)
 /* 1 if s is YYYY-MM-DDTHH:MM:SS[.fff]Z. */
 static int valid_timestamp(const char *s)
 {
-	int h, mi, sec, n = 0;
 	size_t len = strlen(s);
+	int h, mi, sec;
 	const char *p;
 
-	if (len < 20 || !valid_date(s) || s[10] != 'T' || s[len - 1] != 'Z')
+	if (len < 20 || !valid_date(s) || s[10] != 'T' || s[len - 1] != 'Z' ||
+	    s[13] != ':' || s[16] != ':')
 		return 0;
-	if (sscanf(s + 11, "%2d:%2d:%2d%n", &h, &mi, &sec, &n) != 3 ||
-	    n != 8 || s[13] != ':' || s[16] != ':')
-		return 0;
-	if (h > 23 || mi > 59 || sec > 60)
+	h = digits(s + 11, 2);
+	mi = digits(s + 14, 2);
+	sec = digits(s + 17, 2);
+	if (h < 0 || mi < 0 || sec < 0 || h > 23 || mi > 59 || sec > 60)
 		return 0;
 	p = s + 19;
 	if (*p == '.') {

@@ -28,7 +28,24 @@ TEST(schema, shipped_schemas_load)
 TEST(schema, malformed_cases)
 
 /* migrate: additive, destructive, explicit steps, drift check */
+TEST(migrate, additive_applies)
+TEST(migrate, destructive_refused_without_step)
+TEST(migrate, explicit_steps_apply)
+TEST(migrate, lossy_change_refused)
+TEST(migrate, same_version_different_content_refused)
+TEST(migrate, older_version_refused)
+TEST(migrate, check_reports_drift_by_name)
+TEST(migrate, foreign_keys_survive_rebuild)
 
 /* crash and concurrency */
+TEST(crash, sigkill_during_writes)
+TEST(concurrency, two_writers_take_turns)
+TEST(concurrency, reader_beside_writer)
+TEST(concurrency, sqlite3_shell_beside_outpost)
 
 /* cli: end to end through the binary */
+TEST(cli, help_and_usage_exit_codes)
+TEST(cli, init_sql_formats)
+TEST(cli, log_status_and_env)
+TEST(cli, schema_check_and_bad_schema)
+TEST(cli, central_loads_curriculum)

@@ -76,7 +76,7 @@ int cli_log(outpost *db, int argc, char **argv)
 {
 	outpost_log_filter f = OUTPOST_LOG_FILTER_INIT;
 	struct log_out o = {0, 0};
-	int i, rc;
+	int i, rc, bad = 0;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -97,14 +97,15 @@ int cli_log(outpost *db, int argc, char **argv)
 			f.table = v;
 		else if (!strcmp(a, "--row"))
 			f.row_id = v;
-		else if (!strcmp(a, "--op") && parse_op(v, &f.op) == 0)
-			;
-		else if (!strcmp(a, "--after") &&
-			 parse_count(v, &f.after_seq) == 0)
-			;
-		else if (!strcmp(a, "--limit") && parse_count(v, &f.limit) == 0)
-			;
+		else if (!strcmp(a, "--op"))
+			bad = parse_op(v, &f.op);
+		else if (!strcmp(a, "--after"))
+			bad = parse_count(v, &f.after_seq);
+		else if (!strcmp(a, "--limit"))
+			bad = parse_count(v, &f.limit);
 		else
+			bad = -1;
+		if (bad)
 			return cli_usage("log: bad option %s %s", a, v);
 		i++;
 	}

@@ -22,6 +22,7 @@ static const char usage_text[] =
 	"  schema show                 print the schema recorded in the "
 	"store\n"
 	"  sql [--json|--csv] [SQL|-]  run SQL (from stdin if no SQL or -)\n"
+	"  sql --central SQL           load central_wins data (curriculum)\n"
 	"  log [OPTIONS]               show the change log (log --help)\n"
 	"  status [--json]             site, schema, change log, graph\n"
 	"\n"
@@ -42,10 +43,14 @@ static const struct {
 		   "difference between FILE (default: the recorded schema) "
 		   "and\nthe store; exit 1 if there is any.\nshow: print the "
 		   "recorded schema as JSON.\n"},
-	{"sql", "usage: outpost [-d DIR] sql [--json|--csv] [SQL|-]\n"
+	{"sql", "usage: outpost [-d DIR] sql [--json|--csv] [--central] "
+		"[SQL|-]\n"
 		"Run SQL statements as one transaction; writes to synced "
 		"tables are captured\nin the change log. Without SQL (or "
-		"with -) the script is read from stdin.\nIn SQL, "
+		"with -) the script is read from stdin.\n--central writes as "
+		"the central authority: central_wins tables (curriculum)\n"
+		"accept the writes and nothing is captured; for a store with "
+		"no server yet.\nIn SQL, "
 		"outpost_password('plain') hashes a password and\n"
 		"outpost_verify(hash, 'plain') checks one.\n"},
 	{"log", "usage: outpost [-d DIR] log [--table T] [--op I|U|D] "
@@ -60,6 +65,7 @@ int cli_fail(const char *msg)
 {
 	const char *p = msg, *nl;
 
+	fflush(stdout); /* what was printed comes before the error */
 	do {
 		nl = strchr(p, '\n');
 		fprintf(stderr, "outpost: %.*s\n",
@@ -183,6 +189,7 @@ static char *read_stdin(void)
 static int cmd_sql(outpost *db, int argc, char **argv)
 {
 	enum cli_format fmt = CLI_TABLE;
+	int central = 0;
 	const char *sql = NULL;
 	char *input = NULL;
 	struct cli_rows *rows;
@@ -193,6 +200,8 @@ static int cmd_sql(outpost *db, int argc, char **argv)
 			fmt = CLI_JSON;
 		else if (!strcmp(argv[i], "--csv"))
 			fmt = CLI_CSV;
+		else if (!strcmp(argv[i], "--central"))
+			central = 1;
 		else if (!sql)
 			sql = argv[i];
 		else
@@ -210,7 +219,8 @@ static int cmd_sql(outpost *db, int argc, char **argv)
 		free(input);
 		return cli_fail("out of memory");
 	}
-	rc = outpost_sql(db, sql, NULL, 0, cli_rows_add, rows);
+	rc = central ? outpost_sql_central(db, sql, NULL, 0, cli_rows_add, rows)
+		     : outpost_sql(db, sql, NULL, 0, cli_rows_add, rows);
 	if (rc == OUTPOST_OK)
 		cli_rows_print(stdout, rows, fmt);
 	cli_rows_free(rows);
