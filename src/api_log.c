@@ -11,7 +11,7 @@ int outpost_log_each(outpost *db, const outpost_log_filter *f,
 {
 	if (!db || !fn || (f && f->version != OUTPOST_LOG_FILTER_VERSION))
 		return OUTPOST_EMISUSE;
-	return op_log_each(db->rel, f, fn, ctx, &db->err);
+	return op_log_each(db->rel, db->site, f, fn, ctx, &db->err);
 }
 
 int outpost_hlc_now(unsigned long long *out, outpost *db)

@@ -11,9 +11,11 @@
 int op_log_create(struct op_rel *rel, const uint8_t site[16],
 		  struct op_err *err);
 
-/* Visit entries matching f (NULL = all) in one read transaction. */
-int op_log_each(struct op_rel *rel, const outpost_log_filter *f,
-		outpost_change_fn fn, void *ctx, struct op_err *err);
+/* Visit entries matching f (NULL = all) in one read transaction. Entries
+ * logged with site NULL are this store's: they get local_site. */
+int op_log_each(struct op_rel *rel, const uint8_t local_site[16],
+		const outpost_log_filter *f, outpost_change_fn fn, void *ctx,
+		struct op_err *err);
 
 /* The next clock: past every clock in the log and the floor; the floor is
  * raised to it so later trigger ticks come after. Takes the write lock. */

@@ -4,7 +4,12 @@
  * largest + 1. Consumers' cursors are seqs and must only move forward, so
  * compaction must never delete the newest entry (AUTOINCREMENT would
  * guarantee the same at the price of a sqlite_sequence write per
- * captured row). */
+ * captured row).
+ *
+ * site is NULL for this store's own changes (see schema_trigger.c).
+ *
+ * Checks avoid `x IN (...)`: inside a trigger SQLite builds an ephemeral
+ * table for the list on every row, which made capture twice as costly. */
 #include <string.h>
 
 #include "log.h"
@@ -16,8 +21,8 @@ static const char *const create_sql =
 	" site BLOB NOT NULL, floor INTEGER NOT NULL DEFAULT 0,"
 	" applying INTEGER NOT NULL DEFAULT 0) STRICT;\n"
 	"CREATE TABLE _outpost_changes (seq INTEGER PRIMARY KEY,"
-	" hlc INTEGER NOT NULL, site BLOB NOT NULL, tbl TEXT NOT NULL,"
-	" op TEXT NOT NULL CHECK (op IN ('I', 'U', 'D')),"
+	" hlc INTEGER NOT NULL, site BLOB, tbl TEXT NOT NULL,"
+	" op TEXT NOT NULL CHECK (op = 'I' OR op = 'U' OR op = 'D'),"
 	" row_id TEXT NOT NULL, vals TEXT);\n"
 	"CREATE TABLE _outpost_cursors (consumer TEXT PRIMARY KEY,"
 	" seq INTEGER NOT NULL DEFAULT 0, last_ok TEXT, last_error TEXT) "
@@ -112,8 +117,8 @@ int op_log_hlc_next(struct op_rel *rel, uint64_t *out, struct op_err *err)
 	return rc;
 }
 
-static int visit(struct op_stmt *st, outpost_change_fn fn, void *ctx,
-		 struct op_err *err)
+static int visit(struct op_stmt *st, const uint8_t local[16],
+		 outpost_change_fn fn, void *ctx, struct op_err *err)
 {
 	int rc;
 
@@ -126,7 +131,9 @@ static int visit(struct op_stmt *st, outpost_change_fn fn, void *ctx,
 		c.seq = op_rel_col_int(st, 0);
 		c.hlc = (unsigned long long)op_rel_col_int(st, 1);
 		op_rel_col(st, 2, &site);
-		if (site.type != OUTPOST_BLOB || site.n != 16)
+		if (site.type == OUTPOST_NULL)
+			site.s = (const char *)local;
+		else if (site.type != OUTPOST_BLOB || site.n != 16)
 			return op_err_set(err, OUTPOST_ECORRUPT, "change-log "
 					  "entry %lld has a malformed site "
 					  "id", c.seq);
@@ -143,8 +150,9 @@ static int visit(struct op_stmt *st, outpost_change_fn fn, void *ctx,
 	return rc;
 }
 
-int op_log_each(struct op_rel *rel, const outpost_log_filter *f,
-		outpost_change_fn fn, void *ctx, struct op_err *err)
+int op_log_each(struct op_rel *rel, const uint8_t local_site[16],
+		const outpost_log_filter *f, outpost_change_fn fn, void *ctx,
+		struct op_err *err)
 {
 	static const outpost_log_filter all = OUTPOST_LOG_FILTER_INIT;
 	struct op_buf sql = {0};
@@ -176,7 +184,7 @@ int op_log_each(struct op_rel *rel, const outpost_log_filter *f,
 		if (f->op)
 			op_rel_bind_text(st, 4, op);
 		op_rel_bind_int(st, 5, f->limit > 0 ? f->limit : -1);
-		rc = visit(st, fn, ctx, err);
+		rc = visit(st, local_site, fn, ctx, err);
 	}
 	op_rel_finalize(st);
 	op_rel_rollback(rel);

@@ -58,7 +58,8 @@ static void type_check(struct op_buf *b, const struct op_column *c)
 		op_buf_addf(b, " CHECK (%s GLOB '%s')", n, UUID_GLOB);
 		break;
 	case OP_T_BOOLEAN:
-		op_buf_addf(b, " CHECK (%s IN (0, 1))", n);
+		/* Not IN (0, 1): that builds an ephemeral table per row. */
+		op_buf_addf(b, " CHECK (%s = 0 OR %s = 1)", n, n);
 		break;
 	case OP_T_TIMESTAMP:
 		op_buf_addf(b, " CHECK (%s GLOB '[0-9][0-9][0-9][0-9]-[0-1]"

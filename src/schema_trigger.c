@@ -22,7 +22,11 @@
 #define HLC_SQL                                                              \
 	"max(CAST((julianday('now')-2440587.5)*86400000 AS INTEGER)<<16, "   \
 	"coalesce((SELECT hlc FROM _outpost_changes ORDER BY seq DESC "      \
-	"LIMIT 1), 0)+1, k.floor+1)"
+	"LIMIT 1), 0)+1, coalesce((SELECT floor FROM _outpost_clock), 0)+1)"
+/* A local change logs site NULL, meaning "this store's site" (the site
+ * is in _outpost_clock): one lookup and 17 bytes less per captured row.
+ * Changes applied from remotes carry their site. */
+#define LOCAL_SITE_SQL "(SELECT site FROM _outpost_clock)"
 #define CAPTURING "(SELECT applying FROM _outpost_clock) = 0"
 /* json_object takes at most 127 arguments in a default SQLite build. */
 #define JSON_PAIRS_MAX 60
@@ -141,11 +145,10 @@ static void changed_rows(struct op_buf *b, const struct op_table *t,
 static void log_insert(struct op_buf *b, const struct op_table *t, char op,
 		       const char *rowvar)
 {
-	/* One read of the clock row gives the site, the floor and whether
-	 * capture is on; the row is skipped (nothing logged) while the sync
-	 * engine applies remote changes. */
+	/* VALUES, not INSERT ... SELECT: a SELECT that reads the log while
+	 * inserting into it makes SQLite stage the row in a temp table. */
 	op_buf_adds(b, "INSERT INTO _outpost_changes(hlc, site, tbl, op, "
-		       "row_id, vals) SELECT " HLC_SQL ", k.site, ");
+		       "row_id, vals) VALUES (" HLC_SQL ", NULL, ");
 	op_rel_quote_text(b, t->name);
 	op_buf_addf(b, ", '%c', ", op);
 	col_ref(b, rowvar, &t->cols[t->pk]);
@@ -158,7 +161,7 @@ static void log_insert(struct op_buf *b, const struct op_table *t, char op,
 		op_buf_adds(b, "))");
 	} else
 		op_buf_adds(b, "NULL");
-	op_buf_adds(b, " FROM _outpost_clock AS k WHERE k.applying = 0;\n");
+	op_buf_adds(b, ");\n");
 }
 
 static void clock_table_name(struct op_buf *b, const struct op_table *t)
@@ -179,8 +182,8 @@ static void clock_upsert(struct op_buf *b, const struct op_table *t,
 	clock_table_name(b, t);
 	op_buf_adds(b, "(id, col, hlc, site, dead) SELECT ");
 	col_ref(b, rowvar, &t->cols[t->pk]);
-	op_buf_addf(b, ", %s, c.hlc, c.site, %d FROM ", col_from ? "d.k"
-								 : "''", dead);
+	op_buf_addf(b, ", %s, c.hlc, coalesce(c.site, " LOCAL_SITE_SQL "), "
+		    "%d FROM ", col_from ? "d.k" : "''", dead);
 	if (col_from)
 		op_buf_addf(b, "(%s) AS d, ", col_from);
 	op_buf_adds(b, "_outpost_changes AS c WHERE c.seq = "
@@ -307,7 +310,7 @@ static void capture_triggers(struct op_object_list *l, const struct op_table *t)
 	 * any remote change to it, since a remote can only change a row
 	 * after receiving its insert (and advancing its HLC past it). A
 	 * missing clock row therefore means "older than anything". */
-	trigger_head(&b, "ai", t, "AFTER", "INSERT", NULL);
+	trigger_head(&b, "ai", t, "AFTER", "INSERT", CAPTURING);
 	log_insert(&b, t, 'I', "NEW");
 	if (lww) {
 		/* Re-inserting a deleted id: the tombstone's clock row must
@@ -315,11 +318,12 @@ static void capture_triggers(struct op_object_list *l, const struct op_table *t)
 		 * A probe only; nothing is written for a fresh id. */
 		op_buf_adds(&b, "UPDATE ");
 		clock_table_name(&b, t);
-		op_buf_adds(&b, " SET (hlc, site, dead) = (SELECT hlc, site, 0 "
+		op_buf_adds(&b, " SET (hlc, site, dead) = (SELECT hlc, coalesce(site, "
+			       LOCAL_SITE_SQL "), 0 "
 			       "FROM _outpost_changes WHERE seq = "
 			       "last_insert_rowid()) WHERE id = ");
 		col_ref(&b, "NEW", &t->cols[t->pk]);
-		op_buf_adds(&b, " AND col = '' AND " CAPTURING ";\n");
+		op_buf_adds(&b, " AND col = '';\n");
 	}
 	op_buf_adds(&b, "END");
 	add_trigger(l, "ai", t, &b);
