@@ -8,6 +8,8 @@ SAN     ?=
 CC      ?= cc
 
 PKGS    := sqlite3 lmdb libcurl libcjson libsodium libpq
+# What liboutpost.a itself links against (outpost.pc Requires).
+LIB_PKGS := sqlite3 lmdb libcjson libsodium
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -35,7 +37,8 @@ BIN       := $(BUILD)/outpost
 TESTBIN   := $(BUILD)/test-runner
 BENCHBIN  := $(BUILD)/bench-capture
 
-.PHONY: all test check check-asan static bench demo install uninstall clean
+.PHONY: all test check check-asan check-valgrind static install-check fuzz \
+	bench demo install uninstall clean
 
 all: outpost
 
@@ -67,7 +70,26 @@ test: $(TESTBIN)
 static:
 	tools/static-checks
 
-check: static test
+# Schema parser fuzzing (clang, libFuzzer); FUZZ_SECONDS bounds the run.
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) BUILD=build/fuzz CC=clang SAN=address,undefined,fuzzer-no-link \
+		OPT="-O1 -g" build/fuzz/liboutpost.a
+	clang -fsanitize=address,undefined,fuzzer -O1 -g -Iinclude -Isrc \
+		tests/fuzz/fuzz_schema.c build/fuzz/liboutpost.a $(LDLIBS) \
+		-o build/fuzz/fuzz-schema
+	mkdir -p build/fuzz/corpus
+	cp schema/*.json build/fuzz/corpus/
+	build/fuzz/fuzz-schema -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		build/fuzz/corpus
+
+install-check: all
+	tools/install-check
+
+check: static install-check test
+
+check-valgrind: all
+	tools/valgrind-check
 
 check-asan:
 	$(MAKE) BUILD=build/asan SAN=address,undefined OPT="-O1 -g" test
@@ -87,7 +109,7 @@ install: all
 	install -m 644 include/outpost.h $(DESTDIR)$(PREFIX)/include/outpost.h
 	install -m 644 schema/*.json schema/FORMAT.md \
 		$(DESTDIR)$(PREFIX)/share/outpost/schema/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@REQUIRES@|$(PKGS)|' \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@REQUIRES@|$(LIB_PKGS)|' \
 		tools/outpost.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/outpost.pc
 
 uninstall:
