@@ -95,6 +95,14 @@ int t_sh(char **out, const char *fmt, ...)
 const char *t_bin(void);
 /* A store in the test's directory with a shipped schema applied. */
 outpost *t_store(struct t *t, const char *schema_name);
+/* An outpost_row_fn: copies the first column of the first row into ctx, a
+ * char[T_TEXT_MAX], as text ("(null)" for NULL). */
+#define T_TEXT_MAX 1024
+int t_first_text(void *ctx, int n, const char *const *names,
+		 const outpost_value *v);
+/* The first column of the first row of sql as text ("(null)" for NULL,
+ * "" if no row), or "(error: ...)"; returns out. */
+const char *t_text(outpost *db, const char *sql, char out[T_TEXT_MAX]);
 /* One integer from a SQL query, or -1 on error. */
 long long t_int(outpost *db, const char *sql);
 

@@ -106,6 +106,25 @@ static int first_int(void *ctx, int n, const char *const *names,
 	return 1;
 }
 
+int t_first_text(void *ctx, int n, const char *const *names,
+		 const outpost_value *v)
+{
+	(void)names;
+	if (n > 0 && v[0].type == OUTPOST_TEXT)
+		snprintf(ctx, T_TEXT_MAX, "%s", v[0].s);
+	else if (n > 0 && v[0].type == OUTPOST_NULL)
+		snprintf(ctx, T_TEXT_MAX, "(null)");
+	return 1;
+}
+
+const char *t_text(outpost *db, const char *sql, char out[T_TEXT_MAX])
+{
+	out[0] = '\0';
+	if (outpost_sql(db, sql, NULL, 0, t_first_text, out) != OUTPOST_OK)
+		snprintf(out, T_TEXT_MAX, "(error: %s)", outpost_errmsg(db));
+	return out;
+}
+
 long long t_int(outpost *db, const char *sql)
 {
 	long long v = -1;

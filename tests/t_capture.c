@@ -46,41 +46,23 @@ static outpost *cap_store(struct t *t)
 	return db;
 }
 
-/* The first column of the first row as text (malloc'd), or NULL. */
-static int first_text(void *ctx, int n, const char *const *names,
-		      const outpost_value *v)
-{
-	(void)names;
-	if (n > 0 && v[0].type == OUTPOST_TEXT)
-		*(char **)ctx = strdup(v[0].s);
-	return 1;
-}
-
-static char *text_of(outpost *db, const char *sql)
-{
-	char *s = NULL;
-
-	if (outpost_sql(db, sql, NULL, 0, first_text, &s) != OUTPOST_OK)
-		return NULL;
-	return s;
-}
 
 void test_capture_insert_update_delete_logged(struct t *t)
 {
 	outpost *db = cap_store(t);
 	outpost_value title = {OUTPOST_TEXT, 0, 0, "first", 5};
-	char *s;
+	char buf[T_TEXT_MAX];
+	const char *s;
 
 	CHECK(db);
 	CHECK_OK(db, outpost_sql(db, "INSERT INTO notes(title, n) VALUES "
 				 "(?1, 7)", &title, 1, NULL, NULL));
 	CHECK_EQ(t_int(db, "SELECT count(*) FROM _outpost_changes"), 1);
-	s = text_of(db, "SELECT op || ' ' || tbl || ' ' || (row_id = (SELECT "
-			"id FROM notes)) || ' ' || vals FROM _outpost_changes");
+	s = t_text(db, "SELECT op || ' ' || tbl || ' ' || (row_id = (SELECT "
+			"id FROM notes)) || ' ' || vals FROM _outpost_changes", buf);
 	CHECK_STR(s, "I notes 1 {\"title\":\"first\",\"n\":\"7\",\"r\":null,"
 		     "\"ok\":\"0\",\"at\":null,\"d\":null,\"j\":null,"
 		     "\"tags\":null,\"b\":null,\"pw\":null}");
-	free(s);
 	CHECK_OK(db, outpost_sql(db, "UPDATE notes SET title = 'second'",
 				 NULL, 0, NULL, NULL));
 	/* An update that changes nothing is not a change. */
@@ -88,14 +70,13 @@ void test_capture_insert_update_delete_logged(struct t *t)
 				 "= 7", NULL, 0, NULL, NULL));
 	CHECK_OK(db, outpost_sql(db, "DELETE FROM notes", NULL, 0, NULL,
 				 NULL));
-	s = text_of(db, "SELECT group_concat(op || ':' || coalesce(vals, "
+	s = t_text(db, "SELECT group_concat(op || ':' || coalesce(vals, "
 			"'null'), ' ') FROM (SELECT * FROM _outpost_changes "
-			"ORDER BY seq)");
+			"ORDER BY seq)", buf);
 	CHECK_STR(s, "I:{\"title\":\"first\",\"n\":\"7\",\"r\":null,"
 		     "\"ok\":\"0\",\"at\":null,\"d\":null,\"j\":null,"
 		     "\"tags\":null,\"b\":null,\"pw\":null} "
 		     "U:{\"title\":\"second\"} D:null");
-	free(s);
 	/* Clocks strictly increase with seq; the site is this store's (NULL
 	 * in the table, filled in by the log reader). */
 	CHECK_EQ(t_int(db, "SELECT count(*) FROM _outpost_changes a JOIN "
@@ -306,7 +287,8 @@ void test_capture_sqlite3_shell_writes_captured(struct t *t)
 void test_capture_values_exact_for_every_type(struct t *t)
 {
 	outpost *db = cap_store(t);
-	char *s;
+	char buf[T_TEXT_MAX];
+	const char *s;
 
 	CHECK(db);
 	CHECK_OK(db, outpost_sql(db, "INSERT INTO notes(title, n, r, ok, at, "
@@ -315,13 +297,12 @@ void test_capture_values_exact_for_every_type(struct t *t)
 				 "'2026-11-22T09:30:00.123Z', '2026-02-28', "
 				 "'{\"a\": [1, 2]}', '[\"x\", \"y\"]', "
 				 "x'00ff10')", NULL, 0, NULL, NULL));
-	s = text_of(db, "SELECT vals FROM _outpost_changes");
+	s = t_text(db, "SELECT vals FROM _outpost_changes", buf);
 	CHECK_STR(s, "{\"title\":\"it's \xc3\xa9\",\"n\":\"9007199254740993\","
 		     "\"r\":\"3.0000000000000004e-01\",\"ok\":\"1\",\"at\":"
 		     "\"2026-11-22T09:30:00.123Z\",\"d\":\"2026-02-28\","
 		     "\"j\":\"{\\\"a\\\": [1, 2]}\",\"tags\":\"[\\\"x\\\", "
 		     "\\\"y\\\"]\",\"b\":\"00FF10\",\"pw\":null}");
-	free(s);
 	/* The stored forms are checked. */
 	CHECK_RC(outpost_sql(db, "INSERT INTO notes(d) VALUES ('2026-02-30')",
 			     NULL, 0, NULL, NULL),

@@ -45,14 +45,6 @@ static int first_int(void *ctx, int n, const char *const *names,
 	return 1;
 }
 
-static int first_text(void *ctx, int n, const char *const *names,
-                      const outpost_value *v)
-{
-	(void)names;
-	if (n > 0 && v[0].type == OUTPOST_TEXT)
-		snprintf(ctx, 64, "%s", v[0].s);
-	return 1;
-}
 
 /* Open a handle for an actor and wait at the barrier (the pipe's write end
  * closing). Exits the process on failure. */
@@ -167,7 +159,7 @@ static int reap(struct t *t, pid_t pid, const struct conc_shared *sh, int who)
 }
 
 /* A store with one user (every child's parent) and shared memory. */
-static void conc_setup(struct t *t, char dir[512], char parent[64],
+static void conc_setup(struct t *t, char dir[512], char parent[T_TEXT_MAX],
                        struct conc_shared **sh)
 {
 	outpost *db = t_store(t, "lexicraft.json");
@@ -179,7 +171,7 @@ static void conc_setup(struct t *t, char dir[512], char parent[64],
 	                         "outpost_password('x'))",
 	                         NULL, 0, NULL, NULL));
 	CHECK_OK(db, outpost_sql(db, "SELECT id FROM users", NULL, 0,
-	                         first_text, parent));
+	                         t_first_text, parent));
 	outpost_close(db);
 	t_path(dir, t, "store");
 	*sh = mmap(NULL, sizeof(**sh), PROT_READ | PROT_WRITE,
@@ -210,7 +202,7 @@ static void check_log(struct t *t, outpost *db, long long rows)
 
 void test_concurrency_two_writers_take_turns(struct t *t)
 {
-	char dir[512], parent[64] = "";
+	char dir[512], parent[T_TEXT_MAX] = "";
 	struct conc_shared *sh = NULL;
 	struct actor a[2];
 	int fd[2], i, bad = 0;
@@ -241,7 +233,7 @@ void test_concurrency_two_writers_take_turns(struct t *t)
 
 void test_concurrency_reader_beside_writer(struct t *t)
 {
-	char dir[512], parent[64] = "";
+	char dir[512], parent[T_TEXT_MAX] = "";
 	struct conc_shared *sh = NULL;
 	struct actor a[2];
 	int fd[2], bad;
@@ -299,7 +291,7 @@ static int write_shell_script(const char *path, const char *parent, int round)
 
 void test_concurrency_sqlite3_shell_beside_outpost(struct t *t)
 {
-	char dir[512], parent[64] = "", script[512];
+	char dir[512], parent[T_TEXT_MAX] = "", script[512];
 	struct conc_shared *sh = NULL;
 	struct actor a;
 	int fd[2], round, rc, i;

@@ -161,24 +161,14 @@ static void wait_started(const struct crash_shared *sh, pid_t pid)
 	}
 }
 
-static int first_text(void *ctx, int n, const char *const *names,
-                      const outpost_value *v)
-{
-	char *out = ctx;
-
-	(void)names;
-	if (n > 0 && v[0].type == OUTPOST_TEXT)
-		snprintf(out, 256, "%s", v[0].s);
-	return 1;
-}
 
 /* Everything that must hold after any kill. */
 static void verify(struct t *t, outpost *db, long long setup_seq)
 {
-	char ok[256] = "", sql[1024];
+	char ok[T_TEXT_MAX] = "", sql[1024];
 
 	CHECK_OK(db, outpost_sql(db, "PRAGMA integrity_check", NULL, 0,
-	                         first_text, ok));
+	                         t_first_text, ok));
 	CHECK_STR(ok, "ok");
 	/* Every row was logged as inserted. */
 	CHECK_EQ(t_int(db, "SELECT count(*) FROM children WHERE id NOT IN "
@@ -227,7 +217,7 @@ static void verify(struct t *t, outpost *db, long long setup_seq)
 	         0);
 }
 
-static void crash_setup(struct t *t, char parent[256], char keep[256],
+static void crash_setup(struct t *t, char parent[T_TEXT_MAX], char keep[T_TEXT_MAX],
                         long long *setup_seq)
 {
 	outpost *db = t_store(t, "lexicraft.json");
@@ -241,9 +231,9 @@ static void crash_setup(struct t *t, char parent[256], char keep[256],
 	                         " id, 'setup' FROM users",
 	                         NULL, 0, NULL, NULL));
 	CHECK_OK(db, outpost_sql(db, "SELECT id FROM users", NULL, 0,
-	                         first_text, parent));
+	                         t_first_text, parent));
 	CHECK_OK(db, outpost_sql(db, "SELECT id FROM children", NULL, 0,
-	                         first_text, keep));
+	                         t_first_text, keep));
 	*setup_seq = t_int(db, "SELECT max(seq) FROM _outpost_changes");
 	outpost_close(db);
 	CHECK_EQ(strlen(parent), 36);
@@ -253,7 +243,7 @@ static void crash_setup(struct t *t, char parent[256], char keep[256],
 
 static void kill_loop(struct t *t, uint64_t seed)
 {
-	char dir[512], parent[256] = "", keep[256] = "";
+	char dir[512], parent[T_TEXT_MAX] = "", keep[T_TEXT_MAX] = "";
 	struct crash_shared *sh;
 	long long setup_seq = 0, prev, now;
 	int i, mid_sql = 0, unopened = 0, grew = 0;

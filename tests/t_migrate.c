@@ -51,28 +51,6 @@ static long long schema_version(outpost *db)
 	return st.schema_version;
 }
 
-static int first_text(void *ctx, int n, const char *const *names,
-                      const outpost_value *v)
-{
-	char *out = ctx;
-
-	(void)names;
-	if (n > 0 && v[0].type == OUTPOST_TEXT)
-		snprintf(out, 256, "%s", v[0].s);
-	else if (n > 0 && v[0].type == OUTPOST_NULL)
-		snprintf(out, 256, "(null)");
-	return 1;
-}
-
-/* The first column of the first row as text ("(null)" for NULL; "" if no
- * row), or "(error: ...)". */
-static const char *t_text(outpost *db, const char *sql, char out[256])
-{
-	out[0] = '\0';
-	if (outpost_sql(db, sql, NULL, 0, first_text, out) != OUTPOST_OK)
-		snprintf(out, 256, "(error: %s)", outpost_errmsg(db));
-	return out;
-}
 
 /* No drift between the store and its recorded schema. */
 static int no_drift(struct t *t, outpost *db)
@@ -103,7 +81,7 @@ static int no_drift(struct t *t, outpost *db)
 
 void test_migrate_additive_applies(struct t *t)
 {
-	char buf[256];
+	char buf[T_TEXT_MAX];
 	outpost *db = store_with(t, ADD_V1);
 
 	CHECK(db != NULL);
@@ -184,7 +162,7 @@ static const struct {
 
 void test_migrate_destructive_refused_without_step(struct t *t)
 {
-	char path[512], want[1024], buf[256];
+	char path[512], want[1024], buf[T_TEXT_MAX];
 	outpost *db = store_with(t, DES_V1);
 	size_t i;
 
@@ -235,7 +213,7 @@ void test_migrate_destructive_refused_without_step(struct t *t)
 
 void test_migrate_explicit_steps_apply(struct t *t)
 {
-	char buf[256];
+	char buf[T_TEXT_MAX];
 	outpost *db = store_with(t, STEPS_V1);
 
 	CHECK(db != NULL);
@@ -286,7 +264,7 @@ void test_migrate_explicit_steps_apply(struct t *t)
 
 void test_migrate_lossy_change_refused(struct t *t)
 {
-	char path[512], want[1024], buf[256];
+	char path[512], want[1024], buf[T_TEXT_MAX];
 	outpost *db = store_with(t, LOSSY_V1);
 	int rc;
 
