@@ -120,8 +120,18 @@ static int cmd_init(const char *dir, int argc, char **argv)
 	else if (argc != 1)
 		return cli_usage("init takes only --schema FILE");
 	rc = outpost_init(&db, dir, NULL);
-	if (rc == OUTPOST_OK && schema)
+	if (rc == OUTPOST_OK && schema) {
 		rc = outpost_schema_apply(db, schema);
+		if (rc != OUTPOST_OK) {
+			cli_fail(outpost_errmsg(db));
+			fprintf(stderr, "outpost: the store %s was created "
+				"without a schema; fix the file, then run: "
+				"outpost -d %s schema apply %s\n", dir, dir,
+				schema);
+			outpost_close(db);
+			return CLI_ERROR;
+		}
+	}
 	if (rc != OUTPOST_OK)
 		cli_fail(db ? outpost_errmsg(db) : "out of memory");
 	else
