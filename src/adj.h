@@ -1,15 +1,48 @@
 /* adj.h - the graph's adjacency store: the only module that includes
- * lmdb.h. It holds edges and adjacency indexes (DESIGN section 5) and the
- * graph applier's cursor, applied_seq, committed in the same LMDB
- * transaction as the edges it covers. */
+ * lmdb.h (DESIGN section 5). It maps node uuids to compact internal ids
+ * (nids, never visible in the API), keeps edge records, and keeps the
+ * adjacency of every node in both directions as MDB_DUPSORT|MDB_DUPFIXED
+ * entries under one key per (node, type, direction), so one cursor
+ * position yields a node's neighbours by type as packed arrays read
+ * straight from the map. The graph applier's cursor, applied_seq, lives in
+ * the same environment and commits with the edges it covers. */
 #ifndef OP_ADJ_H
 #define OP_ADJ_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util.h"
 
 struct op_adj;
+struct op_adj_txn;
+
+#define OP_ADJ_OUT 1
+#define OP_ADJ_IN 2
+/* Relationship types and labels get small ids, stored in the env. */
+#define OP_ADJ_MAX_TYPES 4096
+
+/* One adjacency entry: the neighbour's nid and the edge's eid. */
+static inline uint32_t op_adj_nbr(uint64_t v)
+{
+	return (uint32_t)(v >> 32);
+}
+static inline uint32_t op_adj_eid(uint64_t v)
+{
+	return (uint32_t)v;
+}
+
+/* An edge record. */
+struct op_adj_edge {
+	uint8_t uuid[16];
+	uint32_t from;
+	uint32_t to;
+	uint16_t type;
+	uint16_t flags;
+	int64_t valid_from; /* ms since the epoch; INT64_MIN if unbounded */
+	int64_t valid_to;   /* INT64_MAX if unbounded */
+	uint64_t hlc;
+};
 
 /* Open (creating if missing, with create) the LMDB environment in dir. */
 int op_adj_open(struct op_adj **out, const char *dir, int create,
@@ -17,5 +50,61 @@ int op_adj_open(struct op_adj **out, const char *dir, int create,
 void op_adj_close(struct op_adj *adj);
 /* The change-log seq up to which the graph has applied. */
 int op_adj_applied_seq(struct op_adj *adj, int64_t *out, struct op_err *err);
+
+/* Transactions. A read txn is a consistent snapshot; readers never block.
+ * One write txn at a time per environment (callers hold SQLite's write
+ * lock first, DESIGN section 2). */
+int op_adj_begin(struct op_adj_txn **out, struct op_adj *adj, int write,
+		 struct op_err *err);
+int op_adj_commit(struct op_adj_txn *t, struct op_err *err);
+void op_adj_abort(struct op_adj_txn *t);
+int op_adj_set_applied_seq(struct op_adj_txn *t, int64_t seq,
+			   struct op_err *err);
+
+/* Ids for names (relationship types, labels); created in a write txn. */
+int op_adj_name_id(struct op_adj_txn *t, const char *kind, const char *name,
+		   int create, uint16_t *out, struct op_err *err);
+
+/* Nodes: uuid <-> nid. */
+int op_adj_node_nid(struct op_adj_txn *t, const uint8_t uuid[16],
+		    uint32_t *nid);
+int op_adj_node_uuid(struct op_adj_txn *t, uint32_t nid, uint8_t uuid[16],
+		     uint16_t *label);
+int op_adj_node_count(struct op_adj_txn *t, uint32_t *out);
+
+/* Neighbours of a node over a set of types and directions, in chunks read
+ * straight from the map: first, then next until 0. Chunks stay valid
+ * until the txn ends. One cursor; a node's keys are adjacent, so "any
+ * type, both directions" is one seek and a forward walk. */
+struct op_adj_scan {
+	void *cursor;
+	const uint8_t *types; /* types[t] != 0: follow type t; NULL = any */
+	size_t ntypes;	      /* length of types[] */
+	int dirs;	      /* OP_ADJ_OUT | OP_ADJ_IN */
+	uint32_t nid;
+	const uint64_t *v;    /* the chunk */
+	size_t n;
+	uint16_t type;	      /* type and direction of the chunk */
+	int dir;
+};
+int op_adj_scan_open(struct op_adj_scan *s, struct op_adj_txn *t,
+		     const uint8_t *types, size_t ntypes, int dirs);
+/* 1 with s->v/s->n set, 0 when the node has no more, <0 on error. */
+int op_adj_scan_first(struct op_adj_scan *s, uint32_t nid);
+int op_adj_scan_next(struct op_adj_scan *s);
+void op_adj_scan_close(struct op_adj_scan *s);
+
+int op_adj_edge_get(struct op_adj_txn *t, uint32_t eid,
+		    struct op_adj_edge *out);
+
+/* Bulk load: nodes (sorted or not) and edges (from/to as nids), appended
+ * in key order so LMDB writes pages once. Works on any store; it is fast
+ * (MDB_APPEND) when the graph is empty. Assigned nids are written to
+ * nids_out[i] for uuids[i]. */
+int op_adj_bulk_nodes(struct op_adj_txn *t, const uint8_t (*uuids)[16],
+		      const uint16_t *labels, size_t n, uint32_t *nids_out,
+		      struct op_err *err);
+int op_adj_bulk_edges(struct op_adj_txn *t, const struct op_adj_edge *edges,
+		      size_t n, struct op_err *err);
 
 #endif

@@ -1,0 +1,171 @@
+/* adj_bulk.c - bulk loading: nodes and edges sorted in key order and
+ * appended, so LMDB fills each page once. An empty graph takes the
+ * MDB_APPEND path; a non-empty one gets ordinary puts in sorted order. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "adj_int.h"
+
+struct adj_entry {
+	uint64_t key; /* nid << 32 | type << 16 | dir << 8: sorts as adj key */
+	uint64_t val; /* nbr << 32 | eid */
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct adj_entry *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (x->val > y->val) - (x->val < y->val);
+}
+
+struct uuid_ix {
+	uint8_t uuid[16];
+	uint32_t id;
+};
+
+static int cmp_uuid_ix(const void *a, const void *b)
+{
+	return memcmp(((const struct uuid_ix *)a)->uuid,
+		      ((const struct uuid_ix *)b)->uuid, 16);
+}
+
+static int is_empty(struct op_adj_txn *t, MDB_dbi dbi)
+{
+	MDB_stat st;
+
+	return mdb_stat(t->txn, dbi, &st) == 0 && st.ms_entries == 0;
+}
+
+/* Write sorted (uuid -> id) pairs into dbi. */
+static int put_uuid_index(struct op_adj_txn *t, MDB_dbi dbi,
+			  struct uuid_ix *ix, size_t n, struct op_err *err)
+{
+	unsigned flags = is_empty(t, dbi) ? MDB_APPEND : 0;
+	MDB_cursor *c = NULL;
+	size_t i;
+	int rc;
+
+	qsort(ix, n, sizeof(*ix), cmp_uuid_ix);
+	rc = mdb_cursor_open(t->txn, dbi, &c);
+	for (i = 0; rc == 0 && i < n; i++) {
+		uint8_t val[8] = {0};
+		MDB_val k = {16, ix[i].uuid}, v = {sizeof(val), val};
+
+		memcpy(val, &ix[i].id, 4);
+		if (i > 0 && memcmp(ix[i].uuid, ix[i - 1].uuid, 16) == 0)
+			return op_err_set(err, OUTPOST_EEXIST, "graph store: "
+					  "the same uuid twice in one load");
+		rc = mdb_cursor_put(c, &k, &v, flags);
+	}
+	mdb_cursor_close(c);
+	return rc == 0 ? OUTPOST_OK : op_adj_error(rc, "bulk index", err);
+}
+
+int op_adj_bulk_nodes(struct op_adj_txn *t, const uint8_t (*uuids)[16],
+		      const uint16_t *labels, size_t n, uint32_t *nids_out,
+		      struct op_err *err)
+{
+	struct uuid_ix *fresh = op_malloc(n * sizeof(*fresh) + 1);
+	size_t i, nfresh = 0;
+	uint32_t base;
+	int rc;
+
+	if (!fresh)
+		return op_err_set(err, OUTPOST_ENOMEM, "out of memory");
+	/* Known uuids keep their nid; the rest get new ones in order. */
+	for (i = 0; i < n; i++)
+		if (op_adj_node_nid(t, uuids[i], &nids_out[i]) != OUTPOST_OK) {
+			memcpy(fresh[nfresh].uuid, uuids[i], 16);
+			fresh[nfresh].id = (uint32_t)i; /* index, for now */
+			nfresh++;
+		}
+	rc = op_adj_counter(t, "nid", (uint32_t)nfresh, &base, err);
+	for (i = 0; rc == OUTPOST_OK && i < nfresh; i++) {
+		uint32_t nid = base + (uint32_t)i;
+		uint8_t rec[20] = {0};
+		MDB_val k = {sizeof(nid), &nid}, v = {sizeof(rec), rec};
+		size_t at = fresh[i].id;
+
+		memcpy(rec, uuids[at], 16);
+		memcpy(rec + 16, &labels[at], 2);
+		nids_out[at] = nid;
+		fresh[i].id = nid;
+		rc = mdb_put(t->txn, t->adj->nids, &k, &v, MDB_APPEND);
+		if (rc != 0)
+			rc = op_adj_error(rc, "bulk nodes", err);
+	}
+	if (rc == OUTPOST_OK)
+		rc = put_uuid_index(t, t->adj->nodes, fresh, nfresh, err);
+	op_free(fresh);
+	return rc;
+}
+
+static int put_adjacency(struct op_adj_txn *t, struct adj_entry *e, size_t n,
+			 struct op_err *err)
+{
+	unsigned flags = is_empty(t, t->adj->adj) ? MDB_APPENDDUP : 0;
+	MDB_cursor *c = NULL;
+	size_t i;
+	int rc;
+
+	qsort(e, n, sizeof(*e), cmp_entry);
+	rc = mdb_cursor_open(t->txn, t->adj->adj, &c);
+	for (i = 0; rc == 0 && i < n; i++) {
+		uint8_t key[8];
+		MDB_val k = {8, key}, v = {8, &e[i].val};
+
+		op_adj_key(key, (uint32_t)(e[i].key >> 32),
+			   (uint16_t)(e[i].key >> 16), (int)(e[i].key >> 8 & 0xff));
+		rc = mdb_cursor_put(c, &k, &v, flags);
+	}
+	mdb_cursor_close(c);
+	return rc == 0 ? OUTPOST_OK : op_adj_error(rc, "bulk adjacency", err);
+}
+
+int op_adj_bulk_edges(struct op_adj_txn *t, const struct op_adj_edge *edges,
+		      size_t n, struct op_err *err)
+{
+	struct adj_entry *e = op_malloc(2 * n * sizeof(*e) + 1);
+	struct uuid_ix *ix = op_malloc(n * sizeof(*ix) + 1);
+	MDB_cursor *c = NULL;
+	uint32_t base = 0;
+	size_t i;
+	int rc;
+
+	if (!e || !ix) {
+		op_free(e);
+		op_free(ix);
+		return op_err_set(err, OUTPOST_ENOMEM, "out of memory");
+	}
+	rc = op_adj_counter(t, "eid", (uint32_t)n, &base, err);
+	if (rc == OUTPOST_OK && mdb_cursor_open(t->txn, t->adj->edges, &c))
+		rc = op_err_set(err, OUTPOST_EIO, "graph store: cursor");
+	for (i = 0; rc == OUTPOST_OK && i < n; i++) {
+		const struct op_adj_edge *ed = &edges[i];
+		uint32_t eid = base + (uint32_t)i;
+		MDB_val k = {sizeof(eid), &eid}, v = {sizeof(*ed), (void *)ed};
+		int put = mdb_cursor_put(c, &k, &v, MDB_APPEND);
+
+		if (put != 0)
+			rc = op_adj_error(put, "bulk edges", err);
+		e[2 * i].key = (uint64_t)ed->from << 32 |
+			       (uint64_t)ed->type << 16 | OP_ADJ_OUT << 8;
+		e[2 * i].val = (uint64_t)ed->to << 32 | eid;
+		e[2 * i + 1].key = (uint64_t)ed->to << 32 |
+				   (uint64_t)ed->type << 16 | OP_ADJ_IN << 8;
+		e[2 * i + 1].val = (uint64_t)ed->from << 32 | eid;
+		memcpy(ix[i].uuid, ed->uuid, 16);
+		ix[i].id = eid;
+	}
+	if (c)
+		mdb_cursor_close(c);
+	if (rc == OUTPOST_OK)
+		rc = put_adjacency(t, e, 2 * n, err);
+	if (rc == OUTPOST_OK)
+		rc = put_uuid_index(t, t->adj->euuid, ix, n, err);
+	op_free(e);
+	op_free(ix);
+	return rc;
+}

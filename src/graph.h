@@ -1,0 +1,54 @@
+/* graph.h - the graph engine on top of adj: traversals over internal node
+ * ids (BFS with a visited set that grows with what it visits, never with
+ * the graph), and import. Every traversal runs inside one LMDB read txn,
+ * so it sees one consistent snapshot. */
+#ifndef OP_GRAPH_H
+#define OP_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "adj.h"
+
+/* What to follow. types[t] != 0 selects type id t (NULL = any type). */
+struct op_graph_query {
+	const uint8_t *types;
+	size_t ntypes;
+	int dirs;	/* OP_ADJ_OUT, OP_ADJ_IN or both */
+	int min_depth;	/* nodes at distance >= min_depth count */
+	int max_depth;	/* 0 = unbounded */
+	uint64_t limit; /* stop after this many nodes; 0 = no limit */
+};
+
+/* Called per node found, with its distance from the start. Return non-zero
+ * to stop. */
+typedef int (*op_graph_visit_fn)(void *ctx, uint32_t nid, int depth);
+
+/* Nodes within the query's depth range from start (start excluded),
+ * breadth first; *count gets how many. fn may be NULL. */
+int op_graph_bfs(struct op_adj_txn *t, const struct op_graph_query *q,
+		 uint32_t start, op_graph_visit_fn fn, void *ctx,
+		 uint64_t *count, struct op_err *err);
+
+/* Length of a shortest path from a to b (bidirectional BFS), or -1 when
+ * there is none. With path non-NULL, *path gets its nids (a first, b last;
+ * free with op_free) and *npath their number. */
+int op_graph_shortest(struct op_adj_txn *t, const struct op_graph_query *q,
+		      uint32_t a, uint32_t b, int64_t *length,
+		      uint32_t **path, size_t *npath, struct op_err *err);
+
+/* ---- the visited set: nid -> 32-bit value, open addressing ---- */
+struct op_graph_set {
+	uint64_t *slot; /* (nid + 1) << 32 | value; 0 = empty */
+	size_t cap;	/* a power of two */
+	size_t n;
+};
+void op_graph_set_init(struct op_graph_set *s);
+void op_graph_set_free(struct op_graph_set *s);
+/* 1 if nid was added (with value), 0 if present, <0 out of memory. */
+int op_graph_set_add(struct op_graph_set *s, uint32_t nid, uint32_t value);
+/* 1 and *value if present, else 0. */
+int op_graph_set_get(const struct op_graph_set *s, uint32_t nid,
+		     uint32_t *value);
+
+#endif

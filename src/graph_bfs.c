@@ -1,0 +1,107 @@
+/* graph_bfs.c - breadth-first traversals: k-hop neighbourhoods (min/max
+ * depth, limit) and full reachability, level by level so a node's depth
+ * is its shortest distance. */
+#include <string.h>
+
+#include "graph_int.h"
+
+int op_graph_list_push(struct op_graph_list *l, uint32_t nid)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		uint32_t *v = op_realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return OUTPOST_ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = nid;
+	return OUTPOST_OK;
+}
+
+void op_graph_list_free(struct op_graph_list *l)
+{
+	op_free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+struct level {
+	struct op_graph_set seen;
+	struct op_graph_list cur;
+	struct op_graph_list next;
+	uint64_t count;
+	int stop;
+};
+
+/* Visit every neighbour of u; new ones go to the next level. */
+static int expand(struct op_adj_scan *sc, struct level *lv,
+		  const struct op_graph_query *q, uint32_t u, int depth,
+		  op_graph_visit_fn fn, void *ctx)
+{
+	int rc = op_adj_scan_first(sc, u);
+
+	for (; rc == 1 && !lv->stop; rc = op_adj_scan_next(sc)) {
+		size_t i;
+
+		for (i = 0; i < sc->n; i++) {
+			uint32_t v = op_adj_nbr(sc->v[i]);
+			int added = op_graph_set_add(&lv->seen, v,
+						     (uint32_t)depth);
+
+			if (added < 0 ||
+			    (added && op_graph_list_push(&lv->next, v)))
+				return OUTPOST_ENOMEM;
+			if (!added || depth < q->min_depth)
+				continue;
+			lv->count++;
+			if ((fn && fn(ctx, v, depth)) ||
+			    (q->limit && lv->count >= q->limit)) {
+				lv->stop = 1;
+				break;
+			}
+		}
+	}
+	return rc < 0 ? OUTPOST_ECORRUPT : OUTPOST_OK;
+}
+
+int op_graph_bfs(struct op_adj_txn *t, const struct op_graph_query *q,
+		 uint32_t start, op_graph_visit_fn fn, void *ctx,
+		 uint64_t *count, struct op_err *err)
+{
+	struct level lv;
+	struct op_adj_scan sc;
+	int depth, rc;
+
+	memset(&lv, 0, sizeof(lv));
+	*count = 0;
+	rc = op_adj_scan_open(&sc, t, q->types, q->ntypes, q->dirs);
+	if (rc != OUTPOST_OK)
+		return op_err_set(err, rc, "graph store: cannot open a cursor");
+	if (op_graph_set_add(&lv.seen, start, 0) < 0 ||
+	    op_graph_list_push(&lv.cur, start) != OUTPOST_OK)
+		rc = OUTPOST_ENOMEM;
+	for (depth = 1; rc == OUTPOST_OK && lv.cur.n && !lv.stop &&
+			(q->max_depth == 0 || depth <= q->max_depth);
+	     depth++) {
+		struct op_graph_list swap;
+		size_t i;
+
+		lv.next.n = 0;
+		for (i = 0; rc == OUTPOST_OK && i < lv.cur.n && !lv.stop; i++)
+			rc = expand(&sc, &lv, q, lv.cur.v[i], depth, fn, ctx);
+		swap = lv.cur;
+		lv.cur = lv.next;
+		lv.next = swap;
+	}
+	op_adj_scan_close(&sc);
+	*count = lv.count;
+	op_graph_set_free(&lv.seen);
+	op_graph_list_free(&lv.cur);
+	op_graph_list_free(&lv.next);
+	if (rc == OUTPOST_ENOMEM)
+		return op_err_set(err, rc, "out of memory during a traversal");
+	if (rc != OUTPOST_OK)
+		return op_err_set(err, rc, "graph store: damaged adjacency");
+	return OUTPOST_OK;
+}

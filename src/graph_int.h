@@ -1,0 +1,16 @@
+/* graph_int.h - shared inside the graph module: growable nid lists. */
+#ifndef OP_GRAPH_INT_H
+#define OP_GRAPH_INT_H
+
+#include "graph.h"
+
+struct op_graph_list {
+	uint32_t *v;
+	size_t n;
+	size_t cap;
+};
+
+int op_graph_list_push(struct op_graph_list *l, uint32_t nid);
+void op_graph_list_free(struct op_graph_list *l);
+
+#endif

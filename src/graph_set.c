@@ -1,0 +1,80 @@
+/* graph_set.c - the visited set of a traversal: an open-addressing hash
+ * of nids that starts small and doubles, so a traversal allocates in
+ * proportion to what it visits, not to the size of the graph. */
+#include <string.h>
+
+#include "graph.h"
+
+#define SET_INITIAL 64 /* slots; grows at 50% load */
+
+void op_graph_set_init(struct op_graph_set *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void op_graph_set_free(struct op_graph_set *s)
+{
+	op_free(s->slot);
+	memset(s, 0, sizeof(*s));
+}
+
+static size_t hash(uint32_t nid, size_t mask)
+{
+	/* Fibonacci hashing: nids are dense, spread them. */
+	return (size_t)((nid * 0x9E3779B97F4A7C15ull) >> 29) & mask;
+}
+
+static int grow(struct op_graph_set *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : SET_INITIAL, i;
+	uint64_t *slot = op_calloc(cap, sizeof(*slot));
+
+	if (!slot)
+		return OUTPOST_ENOMEM;
+	for (i = 0; i < s->cap; i++) {
+		uint64_t e = s->slot[i];
+		size_t j;
+
+		if (!e)
+			continue;
+		for (j = hash((uint32_t)(e >> 32) - 1, cap - 1); slot[j];
+		     j = (j + 1) & (cap - 1))
+			;
+		slot[j] = e;
+	}
+	op_free(s->slot);
+	s->slot = slot;
+	s->cap = cap;
+	return OUTPOST_OK;
+}
+
+int op_graph_set_add(struct op_graph_set *s, uint32_t nid, uint32_t value)
+{
+	uint64_t key = (uint64_t)nid + 1;
+	size_t j;
+
+	if (2 * (s->n + 1) > s->cap && grow(s) != OUTPOST_OK)
+		return OUTPOST_ENOMEM;
+	for (j = hash(nid, s->cap - 1); s->slot[j]; j = (j + 1) & (s->cap - 1))
+		if (s->slot[j] >> 32 == key)
+			return 0;
+	s->slot[j] = key << 32 | value;
+	s->n++;
+	return 1;
+}
+
+int op_graph_set_get(const struct op_graph_set *s, uint32_t nid,
+		     uint32_t *value)
+{
+	uint64_t key = (uint64_t)nid + 1;
+	size_t j;
+
+	if (!s->cap)
+		return 0;
+	for (j = hash(nid, s->cap - 1); s->slot[j]; j = (j + 1) & (s->cap - 1))
+		if (s->slot[j] >> 32 == key) {
+			*value = (uint32_t)s->slot[j];
+			return 1;
+		}
+	return 0;
+}
