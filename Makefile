@@ -36,6 +36,7 @@ LIB       := $(BUILD)/liboutpost.a
 BIN       := $(BUILD)/outpost
 TESTBIN   := $(BUILD)/test-runner
 BENCHBIN  := $(BUILD)/bench-capture
+ENGINEBIN := tools/bench/outpost-engine
 
 .PHONY: all test check check-asan check-valgrind static install-check fuzz \
 	bench demo install uninstall clean
@@ -60,6 +61,10 @@ $(TESTBIN): $(TEST_OBJ) $(LIB) $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS)
 
 $(BENCHBIN): $(BUILD)/tools/bench/capture.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The graph engine adapter for ../shared/bench/run.sh.
+$(ENGINEBIN): $(BUILD)/tools/bench/outpost-engine.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # T=module runs one module's tests.
@@ -94,8 +99,12 @@ check-valgrind: all
 check-asan:
 	$(MAKE) BUILD=build/asan SAN=address,undefined OPT="-O1 -g" test
 
-bench: $(BENCHBIN)
+# BENCH_DATASETS=curriculum20k for a quick run.
+BENCH_DATASETS ?= curriculum20k curriculum200k
+bench: $(BENCHBIN) $(ENGINEBIN)
 	$(BENCHBIN) $(BUILD)/bench-store
+	../shared/bench/run.sh --engine outpost=$(ENGINEBIN) \
+		--datasets "$(BENCH_DATASETS)"
 
 demo: outpost
 	tools/demo
@@ -119,6 +128,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/outpost
 
 clean:
-	rm -rf build outpost
+	rm -rf build outpost $(ENGINEBIN)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

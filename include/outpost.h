@@ -201,6 +201,82 @@ typedef struct outpost_status {
 /* Fill *out (caller's struct; set out->version = OUTPOST_STATUS_VERSION). */
 OUTPOST_API int outpost_status_get(outpost_status *out, outpost *db);
 
+/* ---- graph ------------------------------------------------------------ */
+
+#define OUTPOST_OUT  1
+#define OUTPOST_IN   2
+#define OUTPOST_BOTH 3
+
+/* What a traversal follows. Start from OUTPOST_TRAVERSAL_INIT (out, any
+ * type, depth exactly 1). */
+typedef struct outpost_traversal {
+	unsigned version;
+	const char *const *types; /* relationship types; NULL = any */
+	int ntypes;
+	int direction;		  /* OUTPOST_OUT, OUTPOST_IN, OUTPOST_BOTH */
+	int min_depth;		  /* count nodes at distance >= min_depth */
+	int max_depth;		  /* ... and <= max_depth; 0 = unbounded */
+	long long limit;	  /* stop after this many nodes; 0 = no limit */
+} outpost_traversal;
+#define OUTPOST_TRAVERSAL_VERSION 1u
+#define OUTPOST_TRAVERSAL_INIT                                               \
+	{OUTPOST_TRAVERSAL_VERSION, NULL, 0, OUTPOST_OUT, 1, 1, 0}
+
+/* Called per node a traversal yields: its uuid (borrowed for the call)
+ * and its distance from the start. Return non-zero to stop. */
+typedef int (*outpost_node_fn)(void *ctx, const char *uuid, int depth);
+
+/* The distinct nodes reachable from start as tr says (start excluded),
+ * breadth first, each once, in one consistent snapshot. A node is named
+ * by its uuid or by its original import id. fn may be NULL; *count (may
+ * be NULL) gets how many. OUTPOST_ENOTFOUND if start is no node. */
+OUTPOST_API int outpost_graph_neighbours(outpost *db,
+					 const outpost_traversal *tr,
+					 const char *start, outpost_node_fn fn,
+					 void *ctx, long long *count);
+
+/* The same count for n start nodes in one snapshot: counts[i] for
+ * starts[i], -1 where starts[i] names no node. */
+OUTPOST_API int outpost_graph_count_many(outpost *db,
+					 const outpost_traversal *tr,
+					 const char *const *starts, size_t n,
+					 long long *counts);
+
+/* A shortest path from a to b following tr's types and direction
+ * (depths are ignored; max_depth, if set, bounds the length). fn gets
+ * the path's nodes in order (a first); *length (may be NULL) gets its
+ * length, -1 when there is no path (then OUTPOST_OK too). */
+OUTPOST_API int outpost_graph_path(outpost *db, const outpost_traversal *tr,
+				   const char *a, const char *b,
+				   outpost_node_fn fn, void *ctx,
+				   long long *length);
+
+/* Path lengths for n pairs in one snapshot: lengths[i] for (a[i], b[i]),
+ * -1 when there is no path or either names no node. */
+OUTPOST_API int outpost_graph_path_many(outpost *db,
+					const outpost_traversal *tr,
+					const char *const *a,
+					const char *const *b, size_t n,
+					long long *lengths);
+
+/* Import neo4j-admin CSV files: node files (uuid:ID or id:ID, :LABEL,
+ * typed properties) and relationship files (:START_ID, :END_ID, :TYPE).
+ * Labels and types must be in the schema. Non-uuid ids get a
+ * deterministic UUID v8 from (label, id), so two stores importing the
+ * same files agree. All or nothing: on failure the store is as it was and
+ * outpost_errmsg() names file, line and reason. */
+typedef struct outpost_import_opts {
+	unsigned version;
+	int progress; /* report progress on stderr */
+} outpost_import_opts;
+#define OUTPOST_IMPORT_OPTS_VERSION 1u
+#define OUTPOST_IMPORT_OPTS_INIT {OUTPOST_IMPORT_OPTS_VERSION, 0}
+
+OUTPOST_API int outpost_import(outpost *db, const char *const *node_files,
+			       size_t nnode_files,
+			       const char *const *rel_files, size_t nrel_files,
+			       const outpost_import_opts *opts);
+
 /* ---- ids, clocks, passwords ------------------------------------------ */
 
 /* A new UUID v7 in canonical text form; out has room for 37 bytes. */

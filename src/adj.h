@@ -81,6 +81,7 @@ struct op_adj_scan {
 	const uint8_t *types; /* types[t] != 0: follow type t; NULL = any */
 	size_t ntypes;	      /* length of types[] */
 	int dirs;	      /* OP_ADJ_OUT | OP_ADJ_IN */
+	int one;	      /* the only type followed, or -1 */
 	uint32_t nid;
 	const uint64_t *v;    /* the chunk */
 	size_t n;

@@ -7,7 +7,7 @@
 #include "adj_int.h"
 
 struct adj_entry {
-	uint64_t key; /* nid << 32 | type << 16 | dir << 8: sorts as adj key */
+	uint64_t key; /* op_adj_key() */
 	uint64_t val; /* nbr << 32 | eid */
 };
 
@@ -113,11 +113,8 @@ static int put_adjacency(struct op_adj_txn *t, struct adj_entry *e, size_t n,
 	qsort(e, n, sizeof(*e), cmp_entry);
 	rc = mdb_cursor_open(t->txn, t->adj->adj, &c);
 	for (i = 0; rc == 0 && i < n; i++) {
-		uint8_t key[8];
-		MDB_val k = {8, key}, v = {8, &e[i].val};
+		MDB_val k = {8, &e[i].key}, v = {8, &e[i].val};
 
-		op_adj_key(key, (uint32_t)(e[i].key >> 32),
-			   (uint16_t)(e[i].key >> 16), (int)(e[i].key >> 8 & 0xff));
 		rc = mdb_cursor_put(c, &k, &v, flags);
 	}
 	mdb_cursor_close(c);
@@ -150,11 +147,9 @@ int op_adj_bulk_edges(struct op_adj_txn *t, const struct op_adj_edge *edges,
 
 		if (put != 0)
 			rc = op_adj_error(put, "bulk edges", err);
-		e[2 * i].key = (uint64_t)ed->from << 32 |
-			       (uint64_t)ed->type << 16 | OP_ADJ_OUT << 8;
+		e[2 * i].key = op_adj_key(ed->from, ed->type, OP_ADJ_OUT);
 		e[2 * i].val = (uint64_t)ed->to << 32 | eid;
-		e[2 * i + 1].key = (uint64_t)ed->to << 32 |
-				   (uint64_t)ed->type << 16 | OP_ADJ_IN << 8;
+		e[2 * i + 1].key = op_adj_key(ed->to, ed->type, OP_ADJ_IN);
 		e[2 * i + 1].val = (uint64_t)ed->from << 32 | eid;
 		memcpy(ix[i].uuid, ed->uuid, 16);
 		ix[i].id = eid;

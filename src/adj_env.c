@@ -35,8 +35,8 @@ static int open_dbis(struct op_adj *adj)
 				  &adj->nids);
 	if (rc == 0)
 		rc = mdb_dbi_open(txn, "adj",
-				  MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED |
-					  MDB_INTEGERDUP,
+				  MDB_CREATE | MDB_INTEGERKEY | MDB_DUPSORT |
+					  MDB_DUPFIXED | MDB_INTEGERDUP,
 				  &adj->adj);
 	if (rc == 0)
 		rc = mdb_dbi_open(txn, "edges", MDB_CREATE | MDB_INTEGERKEY,

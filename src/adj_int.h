@@ -11,7 +11,7 @@ struct op_adj {
 	MDB_dbi meta;  /* names, counters, applied_seq */
 	MDB_dbi nodes; /* uuid(16) -> nid u32, label u16 */
 	MDB_dbi nids;  /* nid (integer key) -> uuid(16), label u16 */
-	MDB_dbi adj;   /* (nid BE, type BE, dir) -> dup u64 (nbr << 32 | eid) */
+	MDB_dbi adj;   /* op_adj_key() -> dup u64 (nbr << 32 | eid) */
 	MDB_dbi edges; /* eid (integer key) -> struct op_adj_edge */
 	MDB_dbi euuid; /* uuid(16) -> eid u32 */
 };
@@ -23,7 +23,7 @@ struct op_adj_txn {
 };
 
 int op_adj_error(int rc, const char *what, struct op_err *err);
-void op_adj_key(uint8_t key[8], uint32_t nid, uint16_t type, int dir);
+uint64_t op_adj_key(uint32_t nid, uint16_t type, int dir);
 int op_adj_counter(struct op_adj_txn *t, const char *name, uint32_t add,
 		   uint32_t *before, struct op_err *err);
 

@@ -5,18 +5,12 @@
 
 #include "adj_int.h"
 
-void op_adj_key(uint8_t key[8], uint32_t nid, uint16_t type, int dir)
+uint64_t op_adj_key(uint32_t nid, uint16_t type, int dir)
 {
-	/* Big-endian, so LMDB's byte order sorts by (nid, type, dir) and a
-	 * node's keys are adjacent. */
-	key[0] = (uint8_t)(nid >> 24);
-	key[1] = (uint8_t)(nid >> 16);
-	key[2] = (uint8_t)(nid >> 8);
-	key[3] = (uint8_t)nid;
-	key[4] = (uint8_t)(type >> 8);
-	key[5] = (uint8_t)type;
-	key[6] = (uint8_t)dir;
-	key[7] = 0;
+	/* An integer key (MDB_INTEGERKEY): sorts by (nid, type, dir), so a
+	 * node's keys are adjacent, and compares without memcmp. */
+	return (uint64_t)nid << 32 | (uint64_t)type << 16 |
+	       (uint64_t)(dir & 0xff) << 8;
 }
 
 int op_adj_node_nid(struct op_adj_txn *t, const uint8_t uuid[16],
@@ -77,12 +71,22 @@ int op_adj_scan_open(struct op_adj_scan *s, struct op_adj_txn *t,
 {
 	MDB_cursor *c = NULL;
 	int rc = mdb_cursor_open(t->txn, t->adj->adj, &c);
+	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	s->cursor = c;
 	s->types = types;
 	s->ntypes = ntypes;
 	s->dirs = dirs;
+	s->one = -1;
+	/* One type in one direction: each node is a single seek. */
+	for (i = 0; types && (dirs == OP_ADJ_OUT || dirs == OP_ADJ_IN) &&
+		    i < ntypes;
+	     i++)
+		if (types[i])
+			s->one = s->one == -1 ? (int)i : -2;
+	if (s->one == -2)
+		s->one = -1;
 	return rc == 0 ? OUTPOST_OK : op_adj_error(rc, "cursor", NULL);
 }
 
@@ -107,26 +111,31 @@ static int settle(struct op_adj_scan *s, MDB_val *k, int rc)
 	MDB_val v;
 
 	while (rc == 0) {
-		const uint8_t *p = k->mv_data;
-		uint32_t got;
+		uint64_t key;
 		uint16_t type;
+		int dir;
 
-		if (k->mv_size != 8)
+		if (k->mv_size != sizeof(key))
 			return OUTPOST_ECORRUPT;
-		got = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		      (uint32_t)p[2] << 8 | p[3];
-		if (got != s->nid)
+		memcpy(&key, k->mv_data, sizeof(key));
+		if ((uint32_t)(key >> 32) != s->nid)
 			return 0;
-		type = (uint16_t)(p[4] << 8 | p[5]);
-		if (wanted(s, type, p[6])) {
-			rc = mdb_cursor_get(s->cursor, k, &v,
-					    MDB_GET_MULTIPLE);
+		type = (uint16_t)(key >> 16);
+		dir = (int)(key >> 8 & 0xff);
+		if (wanted(s, type, dir)) {
+			/* A key with one value has no duplicate page, and
+			 * GET_MULTIPLE then leaves data as it was: read the
+			 * current value first, so v is right either way. */
+			rc = mdb_cursor_get(s->cursor, k, &v, MDB_GET_CURRENT);
+			if (rc == 0)
+				rc = mdb_cursor_get(s->cursor, k, &v,
+						    MDB_GET_MULTIPLE);
 			if (rc != 0 || v.mv_size % sizeof(uint64_t))
 				return OUTPOST_ECORRUPT;
 			s->v = v.mv_data;
 			s->n = v.mv_size / sizeof(uint64_t);
 			s->type = type;
-			s->dir = p[6];
+			s->dir = dir;
 			return 1;
 		}
 		rc = mdb_cursor_get(s->cursor, k, &v, MDB_NEXT_NODUP);
@@ -136,25 +145,27 @@ static int settle(struct op_adj_scan *s, MDB_val *k, int rc)
 
 int op_adj_scan_first(struct op_adj_scan *s, uint32_t nid)
 {
-	uint8_t key[8];
-	MDB_val k = {8, key}, v;
-	size_t i, one = SIZE_MAX;
+	uint64_t key;
+	MDB_val k = {sizeof(key), &key}, v;
 
 	s->nid = nid;
 	s->n = 0;
-	/* One type, one direction: seek straight to its key. */
-	if (s->types && (s->dirs == OP_ADJ_OUT || s->dirs == OP_ADJ_IN)) {
-		for (i = 0; i < s->ntypes; i++)
-			if (s->types[i])
-				one = one == SIZE_MAX ? i : SIZE_MAX - 1;
-	}
-	if (one < SIZE_MAX - 1) {
-		op_adj_key(key, nid, (uint16_t)one, s->dirs);
+	if (s->one >= 0) {
+		/* MDB_SET gives the first value; GET_MULTIPLE replaces it
+		 * with the page of values when the key has several. */
+		key = op_adj_key(nid, (uint16_t)s->one, s->dirs);
 		if (mdb_cursor_get(s->cursor, &k, &v, MDB_SET) != 0)
 			return 0;
-		return settle(s, &k, 0);
+		if (mdb_cursor_get(s->cursor, &k, &v, MDB_GET_MULTIPLE) != 0 ||
+		    v.mv_size % sizeof(uint64_t))
+			return OUTPOST_ECORRUPT;
+		s->v = v.mv_data;
+		s->n = v.mv_size / sizeof(uint64_t);
+		s->type = (uint16_t)s->one;
+		s->dir = s->dirs;
+		return 1;
 	}
-	op_adj_key(key, nid, 0, 0);
+	key = op_adj_key(nid, 0, 0);
 	return settle(s, &k, mdb_cursor_get(s->cursor, &k, &v,
 					    MDB_SET_RANGE));
 }
@@ -173,6 +184,8 @@ int op_adj_scan_next(struct op_adj_scan *s)
 	}
 	if (rc != MDB_NOTFOUND)
 		return OUTPOST_ECORRUPT;
+	if (s->one >= 0)
+		return 0; /* the one key is done */
 	rc = mdb_cursor_get(s->cursor, &k, &v, MDB_NEXT_NODUP);
 	return settle(s, &k, rc);
 }

@@ -350,6 +350,7 @@ static int at_eof(struct op_graph_csv *r, struct scan *s, struct op_err *err)
 static int read_record(struct op_graph_csv *r, struct op_err *err)
 {
 	struct scan s = {S_START, S_START, 0, 0};
+	size_t rec_line = r->rec_line; /* kept when there is no record */
 	int rc;
 
 	r->rec_len = 0;
@@ -361,10 +362,9 @@ static int read_record(struct op_graph_csv *r, struct op_err *err)
 			if (rc < 0)
 				return rc;
 			if (rc == 0) {
-				size_t line = r->line;
-
 				rc = at_eof(r, &s, err);
-				r->line = line; /* no line after the last */
+				if (rc == 0)
+					r->rec_line = rec_line;
 				return rc;
 			}
 		}
@@ -670,9 +670,8 @@ static int read_header(struct op_graph_csv *r, struct op_err *err)
 	r->off_max = OP_GRAPH_CSV_MAX_COLS;
 	rc = read_record(r, err);
 	if (rc == 0)
-		return op_err_set(err, OUTPOST_ECORRUPT, "%s:%zu: empty file "
+		return op_err_set(err, OUTPOST_ECORRUPT, "%s:1: empty file "
 				  "(expected a header such as %s)", r->path,
-				  r->rec_line,
 				  r->kind == OP_GRAPH_CSV_NODES
 					  ? "\"uuid:ID,name,:LABEL\""
 					  : "\":START_ID,:END_ID,:TYPE\"");

@@ -58,6 +58,10 @@ int op_hex_decode(uint8_t *out, size_t n, const char *hex, size_t hexlen);
 /* A UUID v7: 48 bits of ms since the epoch, version, random bits. */
 void op_uuid_v7(uint8_t out[16], uint64_t unix_ms);
 void op_uuid_format(char out[OP_UUID_TEXT], const uint8_t in[16]);
+/* A deterministic UUID v8 from parts (each NUL-separated in the hash):
+ * keyed BLAKE2b, the same on every store, so two stores deriving an id
+ * from the same (label, original id) agree. */
+void op_uuid_v8(uint8_t out[16], const char *const *parts, size_t nparts);
 /* Parse the canonical 36-character form (either case); -1 if malformed. */
 int op_uuid_parse(uint8_t out[16], const char *text);
 

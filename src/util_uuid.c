@@ -17,6 +17,25 @@ void op_uuid_v7(uint8_t out[16], uint64_t unix_ms)
 	out[8] = (uint8_t)(0x80 | (out[8] & 0x3f));
 }
 
+/* Fixed for all stores: derived ids must agree across devices. It is a
+ * domain separator, not a secret. */
+static const unsigned char v8_key[crypto_generichash_KEYBYTES] =
+	"outpost import id -> uuid v8 (1)";
+
+void op_uuid_v8(uint8_t out[16], const char *const *parts, size_t nparts)
+{
+	crypto_generichash_state st;
+	size_t i;
+
+	crypto_generichash_init(&st, v8_key, sizeof(v8_key), 16);
+	for (i = 0; i < nparts; i++)
+		crypto_generichash_update(&st, (const unsigned char *)parts[i],
+					  strlen(parts[i]) + 1);
+	crypto_generichash_final(&st, out, 16);
+	out[6] = (uint8_t)(0x80 | (out[6] & 0x0f));
+	out[8] = (uint8_t)(0x80 | (out[8] & 0x3f));
+}
+
 void op_uuid_format(char out[OP_UUID_TEXT], const uint8_t in[16])
 {
 	char hex[33];

@@ -43,6 +43,16 @@ TEST(concurrency, two_writers_take_turns)
 TEST(concurrency, reader_beside_writer)
 TEST(concurrency, sqlite3_shell_beside_outpost)
 
+/* csv: neo4j-admin CSV reader */
+TEST(csv, valid_files)
+TEST(csv, malformed_cases)
+TEST(csv, typed_values)
+TEST(csv, arrays)
+TEST(csv, array_errors)
+TEST(csv, streams_large_file)
+TEST(csv, long_records)
+TEST(csv, header_column_limit)
+
 /* cli: end to end through the binary */
 TEST(cli, help_and_usage_exit_codes)
 TEST(cli, init_sql_formats)

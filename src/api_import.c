@@ -1,0 +1,438 @@
+/* api_import.c - outpost_import(): neo4j-admin CSV files into the store.
+ * Node rows go to their label's SQLite table, nodes and edges to LMDB in
+ * one bulk load; both are written inside SQLite's write lock and
+ * committed together at the end, or not at all. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api_import_int.h"
+
+#define IMP_SEP "\x1f" /* between id space and id in map keys */
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int map_grow(struct imp_idmap *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 1024, i;
+	char **keys = op_calloc(cap, sizeof(*keys));
+	uint32_t *vals = op_calloc(cap, sizeof(*vals));
+
+	if (!keys || !vals) {
+		op_free(keys);
+		op_free(vals);
+		return OUTPOST_ENOMEM;
+	}
+	for (i = 0; i < m->cap; i++) {
+		size_t j;
+
+		if (!m->keys[i])
+			continue;
+		for (j = hash_str(m->keys[i]) & (cap - 1); keys[j];
+		     j = (j + 1) & (cap - 1))
+			;
+		keys[j] = m->keys[i];
+		vals[j] = m->vals[i];
+	}
+	op_free(m->keys);
+	op_free(m->vals);
+	m->keys = keys;
+	m->vals = vals;
+	m->cap = cap;
+	return OUTPOST_OK;
+}
+
+/* Add key -> val; 0 if added, 1 if the key was there (*old its value). */
+static int map_add(struct imp_idmap *m, const char *key, uint32_t val,
+		   uint32_t *old)
+{
+	size_t j;
+
+	if (2 * (m->n + 1) > m->cap && map_grow(m) != OUTPOST_OK)
+		return OUTPOST_ENOMEM;
+	for (j = hash_str(key) & (m->cap - 1); m->keys[j];
+	     j = (j + 1) & (m->cap - 1))
+		if (strcmp(m->keys[j], key) == 0) {
+			*old = m->vals[j];
+			return 1;
+		}
+	if (!(m->keys[j] = op_strdup(key)))
+		return OUTPOST_ENOMEM;
+	m->vals[j] = val;
+	m->n++;
+	return 0;
+}
+
+long op_api_import_lookup(const struct imp *m, const char *space,
+			  const char *id)
+{
+	struct op_buf k = {0};
+	long found = -1;
+	size_t j;
+
+	op_buf_addf(&k, "%s" IMP_SEP "%s", space ? space : "", id);
+	for (j = m->ids.cap ? hash_str(op_buf_str(&k)) & (m->ids.cap - 1) : 0;
+	     m->ids.cap && m->ids.keys[j]; j = (j + 1) & (m->ids.cap - 1))
+		if (strcmp(m->ids.keys[j], op_buf_str(&k)) == 0) {
+			found = (long)m->ids.vals[j];
+			break;
+		}
+	op_buf_free(&k);
+	return found;
+}
+
+int op_api_import_existing(struct imp *m, const char *label, const char *id,
+			   uint32_t *nid)
+{
+	uint8_t u[16];
+	const char *parts[2] = {label, id};
+
+	if (op_uuid_parse(u, id) == 0 &&
+	    op_adj_node_nid(m->txn, u, nid) == OUTPOST_OK)
+		return OUTPOST_OK;
+	op_uuid_v8(u, parts, 2);
+	return op_adj_node_nid(m->txn, u, nid);
+}
+
+static void imp_free(struct imp *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->ids.cap; i++)
+		op_free(m->ids.keys[i]);
+	op_free(m->ids.keys);
+	op_free(m->ids.vals);
+	op_free(m->uuids);
+	op_free(m->labels);
+	op_free(m->nids);
+	op_free(m->edges);
+	op_schema_free(m->s);
+}
+
+static int push_node(struct imp *m, const uint8_t u[16], uint16_t label)
+{
+	if (m->nnodes == m->capnodes) {
+		size_t cap = m->capnodes ? m->capnodes * 2 : 4096;
+		void *a = op_realloc(m->uuids, cap * 16);
+
+		if (!a)
+			return OUTPOST_ENOMEM;
+		m->uuids = a;
+		a = op_realloc(m->labels, cap * sizeof(*m->labels));
+		if (!a)
+			return OUTPOST_ENOMEM;
+		m->labels = a;
+		m->capnodes = cap;
+	}
+	memcpy(m->uuids[m->nnodes], u, 16);
+	m->labels[m->nnodes++] = label;
+	return OUTPOST_OK;
+}
+
+/* INSERT ... ON CONFLICT DO UPDATE for the columns this file has. */
+static int prepare_insert(struct imp *m, struct op_graph_csv *r,
+			  const struct op_table *t, struct op_stmt **st,
+			  int *colmap)
+{
+	struct op_buf sql = {0}, vals = {0}, upd = {0};
+	size_t i, n = op_graph_csv_ncols(r);
+	int k = 1, rc;
+
+	op_buf_adds(&sql, "INSERT INTO ");
+	op_rel_quote_ident(&sql, t->name);
+	op_buf_adds(&sql, " (");
+	op_rel_quote_ident(&sql, t->cols[t->pk].name);
+	op_buf_adds(&vals, "?1");
+	for (i = 0; i < n; i++) {
+		const struct op_graph_csv_col *c = op_graph_csv_col(r, i);
+		const struct op_column *tc;
+
+		colmap[i] = 0;
+		if (!c->name || (c->role != OP_GRAPH_CSV_PROPERTY &&
+				 c->role != OP_GRAPH_CSV_ID))
+			continue;
+		tc = op_schema_column(t, c->name);
+		if (c->role == OP_GRAPH_CSV_ID && (!tc || tc->primary_key))
+			continue; /* the id is the uuid, or derives it */
+		if (!tc || tc->primary_key) {
+			op_buf_free(&sql);
+			op_buf_free(&vals);
+			op_buf_free(&upd);
+			return op_err_set(&m->db->err, OUTPOST_ESCHEMA,
+					  "%s:1: column %zu \"%s\": %s is %s "
+					  "of label %s in the schema",
+					  op_graph_csv_path(r), i + 1,
+					  c->header, c->name,
+					  tc ? "the primary key" : "not a column",
+					  t->name);
+		}
+		colmap[i] = ++k;
+		op_buf_adds(&sql, ", ");
+		op_rel_quote_ident(&sql, tc->name);
+		op_buf_addf(&vals, ", ?%d", k);
+		op_buf_adds(&upd, upd.len ? ", " : "");
+		op_rel_quote_ident(&upd, tc->name);
+		op_buf_adds(&upd, " = excluded.");
+		op_rel_quote_ident(&upd, tc->name);
+	}
+	op_buf_addf(&sql, ") VALUES (%s) ON CONFLICT DO %s%s", op_buf_str(&vals),
+		    upd.len ? "UPDATE SET " : "NOTHING", op_buf_str(&upd));
+	rc = sql.oom ? op_err_set(&m->db->err, OUTPOST_ENOMEM, "out of memory")
+		     : op_rel_prepare(st, m->db->rel, op_buf_str(&sql), NULL,
+				      &m->db->err);
+	op_buf_free(&sql);
+	op_buf_free(&vals);
+	op_buf_free(&upd);
+	return rc;
+}
+
+/* Bind field i as the type its header declares. */
+static int bind_field(struct imp *m, struct op_graph_csv *r, size_t i,
+		      struct op_stmt *st, int k)
+{
+	const struct op_graph_csv_col *c = op_graph_csv_col(r, i);
+	int64_t iv;
+	double dv;
+	int bv, rc = OUTPOST_OK;
+
+	if (op_graph_csv_is_empty(r, i))
+		return op_rel_bind_null(st, k);
+	if (c->is_array) {
+		struct op_graph_csv_elem e = OP_GRAPH_CSV_ELEM_INIT(i);
+		struct op_buf j = {0};
+
+		op_buf_adds(&j, "[");
+		while ((rc = op_graph_csv_array_next(r, &e, &m->db->err)) == 1) {
+			op_buf_adds(&j, e.index ? "," : "");
+			if (c->type == OP_GRAPH_CSV_INT &&
+			    op_graph_csv_elem_int(r, &e, &iv, &m->db->err) == 0)
+				op_buf_addf(&j, "%lld", (long long)iv);
+			else if (c->type == OP_GRAPH_CSV_INT)
+				rc = OUTPOST_ECORRUPT;
+			else {
+				const char *p;
+
+				op_buf_adds(&j, "\"");
+				for (p = e.text; *p; p++)
+					if (*p == '"' || *p == '\\')
+						op_buf_addf(&j, "\\%c", *p);
+					else if ((unsigned char)*p < 0x20)
+						op_buf_addf(&j, "\\u%04x", *p);
+					else
+						op_buf_add(&j, p, 1);
+				op_buf_adds(&j, "\"");
+			}
+			if (rc < 0)
+				break;
+		}
+		op_buf_adds(&j, "]");
+		if (rc == 0)
+			rc = op_rel_bind_text(st, k, op_buf_str(&j));
+		op_buf_free(&j);
+		return rc;
+	}
+	switch (c->type) {
+	case OP_GRAPH_CSV_INT:
+		rc = op_graph_csv_int(r, i, &iv, &m->db->err);
+		return rc ? rc : op_rel_bind_int(st, k, iv);
+	case OP_GRAPH_CSV_FLOAT: {
+		outpost_value v = {OUTPOST_REAL, 0, 0, NULL, 0};
+
+		rc = op_graph_csv_double(r, i, &dv, &m->db->err);
+		v.r = dv;
+		return rc ? rc : op_rel_bind(st, k, &v);
+	}
+	case OP_GRAPH_CSV_BOOLEAN:
+		rc = op_graph_csv_bool(r, i, &bv, &m->db->err);
+		return rc ? rc : op_rel_bind_int(st, k, bv);
+	default:
+		return op_rel_bind_text(st, k, op_graph_csv_field(r, i));
+	}
+}
+
+/* One node row: its label, uuid, map entry, and its table row. */
+static int node_row(struct imp *m, struct op_graph_csv *r, size_t idcol,
+		    size_t labcol, struct op_stmt **stmts, int *colmaps)
+{
+	const struct op_graph_csv_col *ic = op_graph_csv_col(r, idcol);
+	const char *id = op_graph_csv_field(r, idcol), *file =
+							     op_graph_csv_path(r);
+	struct op_graph_csv_elem e = OP_GRAPH_CSV_ELEM_INIT(labcol);
+	const struct op_table *t;
+	struct op_buf key = {0};
+	uint8_t u[16];
+	char text[OP_UUID_TEXT];
+	uint16_t lab;
+	uint32_t old;
+	size_t ti, i, line = op_graph_csv_line(r);
+	int rc = op_graph_csv_array_next(r, &e, &m->db->err);
+
+	if (rc != 1 || !e.text[0])
+		return rc < 0 ? rc : op_err_set(&m->db->err, OUTPOST_ECORRUPT,
+						"%s:%zu: the node has no "
+						"label", file, line);
+	t = op_schema_table(m->s, e.text);
+	if (!t || !t->is_node)
+		return op_err_set(&m->db->err, OUTPOST_ESCHEMA, "%s:%zu: label "
+				  "\"%.80s\" is not a node label of the schema",
+				  file, line, e.text);
+	ti = (size_t)(t - m->s->tables);
+	if (op_graph_csv_array_next(r, &e, &m->db->err) == 1)
+		return op_err_set(&m->db->err, OUTPOST_ECORRUPT, "%s:%zu: more "
+				  "than one label; a node has one", file, line);
+	if (ic->name && strcmp(ic->name, "uuid") == 0) {
+		if (op_uuid_parse(u, id) != 0)
+			return op_err_set(&m->db->err, OUTPOST_ECORRUPT,
+					  "%s:%zu: \"%.80s\" is not a uuid",
+					  file, line, id);
+	} else {
+		const char *parts[2] = {t->name, id};
+
+		op_uuid_v8(u, parts, 2);
+	}
+	op_buf_addf(&key, "%s" IMP_SEP "%s", ic->id_space ? ic->id_space : "",
+		    id);
+	rc = key.oom ? OUTPOST_ENOMEM
+		     : map_add(&m->ids, op_buf_str(&key), (uint32_t)m->nnodes,
+			       &old);
+	op_buf_free(&key);
+	if (rc == 1)
+		return op_err_set(&m->db->err, OUTPOST_ECORRUPT, "%s:%zu: id "
+				  "\"%.80s\" appears twice", file, line, id);
+	if (rc == OUTPOST_OK)
+		rc = op_adj_name_id(m->txn, "label", t->name, 1, &lab,
+				    &m->db->err);
+	if (rc == OUTPOST_OK)
+		rc = push_node(m, u, lab);
+	if (rc == OUTPOST_OK && !stmts[ti])
+		rc = prepare_insert(m, r, t, &stmts[ti],
+				    colmaps + ti * op_graph_csv_ncols(r));
+	if (rc != OUTPOST_OK)
+		return rc == OUTPOST_ENOMEM ? op_err_set(&m->db->err, rc,
+							 "out of memory")
+					    : rc;
+	op_uuid_format(text, u);
+	op_rel_reset(stmts[ti]);
+	rc = op_rel_bind_text(stmts[ti], 1, text);
+	for (i = 0; rc == OUTPOST_OK && i < op_graph_csv_ncols(r); i++) {
+		int k = colmaps[ti * op_graph_csv_ncols(r) + i];
+
+		if (k)
+			rc = bind_field(m, r, i, stmts[ti], k);
+	}
+	if (rc == OUTPOST_OK)
+		rc = op_rel_step(stmts[ti], &m->db->err);
+	if (rc != OUTPOST_OK && rc != OUTPOST_ECORRUPT && rc != OUTPOST_ENOMEM) {
+		char why[600];
+
+		snprintf(why, sizeof(why), "%.590s", m->db->err.msg);
+		rc = op_err_set(&m->db->err, rc, "%s:%zu: %s", file, line,
+				why);
+	}
+	return rc;
+}
+
+static int import_nodes(struct imp *m, const char *path)
+{
+	struct op_graph_csv *r = NULL;
+	struct op_stmt **stmts = NULL;
+	int *colmaps = NULL, rc;
+	size_t idcol, labcol, i, nc;
+
+	rc = op_graph_csv_open(&r, path, OP_GRAPH_CSV_NODES, &m->db->err);
+	if (rc != OUTPOST_OK)
+		return rc;
+	nc = op_graph_csv_ncols(r);
+	idcol = op_graph_csv_find(r, OP_GRAPH_CSV_ID);
+	labcol = op_graph_csv_find(r, OP_GRAPH_CSV_LABEL);
+	stmts = op_calloc(m->s->ntables + 1, sizeof(struct op_stmt *));
+	colmaps = op_calloc((m->s->ntables + 1) * nc, sizeof(*colmaps));
+	if (!stmts || !colmaps)
+		rc = op_err_set(&m->db->err, OUTPOST_ENOMEM, "out of memory");
+	else if (labcol == SIZE_MAX)
+		rc = op_err_set(&m->db->err, OUTPOST_ECORRUPT, "%s:1: no "
+				":LABEL column; every node needs its label",
+				path);
+	while (rc == OUTPOST_OK &&
+	       (rc = op_graph_csv_next(r, &m->db->err)) == OP_GRAPH_CSV_ROW)
+		rc = node_row(m, r, idcol, labcol, stmts, colmaps);
+	for (i = 0; stmts && i < m->s->ntables; i++)
+		op_rel_finalize(stmts[i]);
+	op_free(stmts);
+	op_free(colmaps);
+	op_graph_csv_close(r);
+	return rc;
+}
+
+static int run(struct imp *m, const char *const *nf, size_t nn,
+	       const char *const *rf, size_t nr)
+{
+	size_t i;
+	int rc = op_api_schema_current(m->db, &m->s);
+
+	if (rc == OUTPOST_OK && !m->s)
+		rc = op_err_set(&m->db->err, OUTPOST_ESCHEMA, "apply a schema "
+				"before importing (outpost schema apply "
+				"FILE)");
+	/* Central-wins labels accept the rows as from central; no per-row
+	 * capture for a bulk load. */
+	if (rc == OUTPOST_OK)
+		rc = op_rel_exec(m->db->rel, "UPDATE _outpost_clock SET "
+				 "applying = 1", &m->db->err);
+	for (i = 0; rc == OUTPOST_OK && i < nn; i++)
+		rc = import_nodes(m, nf[i]);
+	if (rc == OUTPOST_OK && !(m->nids = op_malloc(m->nnodes * 4 + 4)))
+		rc = op_err_set(&m->db->err, OUTPOST_ENOMEM, "out of memory");
+	if (rc == OUTPOST_OK)
+		rc = op_adj_bulk_nodes(m->txn, (const uint8_t(*)[16])m->uuids,
+				       m->labels, m->nnodes, m->nids,
+				       &m->db->err);
+	for (i = 0; rc == OUTPOST_OK && i < nr; i++)
+		rc = op_api_import_edges(m, rf[i]);
+	if (rc == OUTPOST_OK) {
+		op_api_import_dedupe_uuids(m);
+		rc = op_adj_bulk_edges(m->txn, m->edges, m->nedges,
+				       &m->db->err);
+	}
+	if (rc == OUTPOST_OK)
+		rc = op_rel_exec(m->db->rel, "UPDATE _outpost_clock SET "
+				 "applying = 0", &m->db->err);
+	return rc;
+}
+
+int outpost_import(outpost *db, const char *const *node_files,
+		   size_t nnode_files, const char *const *rel_files,
+		   size_t nrel_files, const outpost_import_opts *opts)
+{
+	struct imp m;
+	int rc;
+
+	if (!db || (nnode_files && !node_files) || (nrel_files && !rel_files) ||
+	    (opts && opts->version != OUTPOST_IMPORT_OPTS_VERSION))
+		return OUTPOST_EMISUSE;
+	memset(&m, 0, sizeof(m));
+	m.db = db;
+	/* SQLite's write lock first, then LMDB's (DESIGN section 2). */
+	rc = op_rel_begin_write(db->rel, &db->err);
+	if (rc == OUTPOST_OK)
+		rc = op_adj_begin(&m.txn, db->adj, 1, &db->err);
+	if (rc == OUTPOST_OK)
+		rc = run(&m, node_files, nnode_files, rel_files, nrel_files);
+	if (rc == OUTPOST_OK)
+		rc = op_rel_commit(db->rel, &db->err);
+	if (rc == OUTPOST_OK) {
+		rc = op_adj_commit(m.txn, &db->err);
+		m.txn = NULL;
+	}
+	op_adj_abort(m.txn);
+	op_rel_rollback(db->rel);
+	imp_free(&m);
+	return rc;
+}

@@ -1,0 +1,152 @@
+/* api_import_edges.c - the relationship files of an import: resolve both
+ * ends (this import's ids, or nodes already in the store), check the
+ * schema's type and its from/to labels, and collect edge records for the
+ * bulk load with deterministic uuids. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api_import_int.h"
+
+static int push_edge(struct imp *m, const struct op_adj_edge *e)
+{
+	if (m->nedges == m->capedges) {
+		size_t cap = m->capedges ? m->capedges * 2 : 16384;
+		struct op_adj_edge *a = op_realloc(m->edges, cap * sizeof(*a));
+
+		if (!a)
+			return OUTPOST_ENOMEM;
+		m->edges = a;
+		m->capedges = cap;
+	}
+	m->edges[m->nedges++] = *e;
+	return OUTPOST_OK;
+}
+
+/* One end of an edge: its nid, checked against the label the type wants. */
+static int end_nid(struct imp *m, struct op_graph_csv *r, size_t col,
+		   const char *want_label, uint32_t *nid, uint8_t uuid[16])
+{
+	const struct op_graph_csv_col *c = op_graph_csv_col(r, col);
+	const char *id = op_graph_csv_field(r, col);
+	long at = op_api_import_lookup(m, c->id_space, id);
+	size_t line = op_graph_csv_line(r);
+	uint16_t want;
+
+	if (at >= 0) {
+		*nid = m->nids[at];
+		memcpy(uuid, m->uuids[at], 16);
+		if (op_adj_name_id(m->txn, "label", want_label, 1, &want,
+				   &m->db->err) != OUTPOST_OK)
+			return OUTPOST_ERROR;
+		if (m->labels[at] != want)
+			return op_err_set(&m->db->err, OUTPOST_ESCHEMA,
+					  "%s:%zu: %s \"%.80s\" is not a %s "
+					  "node, as the type requires",
+					  op_graph_csv_path(r), line,
+					  c->header, id, want_label);
+		return OUTPOST_OK;
+	}
+	if (op_api_import_existing(m, want_label, id, nid) == OUTPOST_OK &&
+	    op_adj_node_uuid(m->txn, *nid, uuid, NULL) == OUTPOST_OK)
+		return OUTPOST_OK;
+	return op_err_set(&m->db->err, OUTPOST_ENOTFOUND, "%s:%zu: %s "
+			  "\"%.80s\": no such node (not in the node files "
+			  "nor in the store)", op_graph_csv_path(r), line,
+			  c->header, id);
+}
+
+static int edge_row(struct imp *m, struct op_graph_csv *r, size_t sc,
+		    size_t ec, size_t tc)
+{
+	const char *tname = tc == SIZE_MAX ? "" : op_graph_csv_field(r, tc);
+	const struct op_reltype *rt = op_schema_reltype(m->s, tname);
+	struct op_adj_edge e;
+	int rc;
+
+	if (!rt)
+		return op_err_set(&m->db->err, OUTPOST_ESCHEMA, "%s:%zu: "
+				  "relationship type \"%.80s\" is not in the "
+				  "schema", op_graph_csv_path(r),
+				  op_graph_csv_line(r), tname);
+	memset(&e, 0, sizeof(e));
+	rc = op_adj_name_id(m->txn, "type", rt->name, 1, &e.type,
+			    &m->db->err);
+	if (rc == OUTPOST_OK)
+		rc = end_nid(m, r, sc, rt->from, &e.from, e.uuid);
+	if (rc == OUTPOST_OK) {
+		uint8_t to_uuid[16];
+		char a[OP_UUID_TEXT], b[OP_UUID_TEXT];
+		const char *parts[3] = {rt->name, a, b};
+
+		rc = end_nid(m, r, ec, rt->to, &e.to, to_uuid);
+		/* Deterministic: the same files give the same edge ids on
+		 * every store (repeats are told apart in dedupe_uuids). */
+		op_uuid_format(a, e.uuid);
+		op_uuid_format(b, to_uuid);
+		op_uuid_v8(e.uuid, parts, 3);
+	}
+	e.valid_from = INT64_MIN;
+	e.valid_to = INT64_MAX;
+	if (rc == OUTPOST_OK)
+		rc = push_edge(m, &e);
+	return rc == OUTPOST_ENOMEM ? op_err_set(&m->db->err, rc,
+						 "out of memory")
+				    : rc;
+}
+
+static int cmp_edge_uuid(const void *x, const void *y)
+{
+	return memcmp(((const struct op_adj_edge *)x)->uuid,
+		      ((const struct op_adj_edge *)y)->uuid, 16);
+}
+
+void op_api_import_dedupe_uuids(struct imp *m)
+{
+	size_t i, k = 0;
+
+	/* Equal uuids are the same (type, from, to) more than once, a
+	 * multigraph: the k-th repeat is given the uuid of
+	 * (type, from, to, k). The repeats
+	 * are identical records, so their order does not matter. */
+	qsort(m->edges, m->nedges, sizeof(*m->edges), cmp_edge_uuid);
+	for (i = 1; i < m->nedges; i++) {
+		uint8_t base[16];
+		char hex[33], ord[24];
+		const char *parts[2] = {hex, ord};
+
+		if (memcmp(m->edges[i].uuid, m->edges[i - 1 - k].uuid, 16)) {
+			k = 0;
+			continue;
+		}
+		k++;
+		memcpy(base, m->edges[i].uuid, 16);
+		op_hex_encode(hex, base, 16);
+		snprintf(ord, sizeof(ord), "%zu", k);
+		op_uuid_v8(m->edges[i].uuid, parts, 2);
+	}
+}
+
+int op_api_import_edges(struct imp *m, const char *path)
+{
+	struct op_graph_csv *r = NULL;
+	size_t sc, ec, tc;
+	int rc = op_graph_csv_open(&r, path, OP_GRAPH_CSV_RELATIONSHIPS,
+				   &m->db->err);
+
+	if (rc != OUTPOST_OK)
+		return rc;
+	sc = op_graph_csv_find(r, OP_GRAPH_CSV_START_ID);
+	ec = op_graph_csv_find(r, OP_GRAPH_CSV_END_ID);
+	tc = op_graph_csv_find(r, OP_GRAPH_CSV_TYPE);
+	if (tc == SIZE_MAX)
+		rc = op_err_set(&m->db->err, OUTPOST_ECORRUPT, "%s:1: no "
+				":TYPE column; every relationship needs its "
+				"type", path);
+	while (rc == OUTPOST_OK &&
+	       (rc = op_graph_csv_next(r, &m->db->err)) == OP_GRAPH_CSV_ROW)
+		rc = edge_row(m, r, sc, ec, tc);
+	op_graph_csv_close(r);
+	return rc;
+}

@@ -1,0 +1,42 @@
+/* api_import_int.h - state shared by the two halves of an import
+ * (api_import.c: nodes and the commit; api_import_edges.c: edges). */
+#ifndef OP_API_IMPORT_INT_H
+#define OP_API_IMPORT_INT_H
+
+#include "api_int.h"
+#include "graph_csv.h"
+
+/* An import id ("space\x1fid") -> index of the node in this import. */
+struct imp_idmap {
+	char **keys;
+	uint32_t *vals;
+	size_t cap; /* power of two */
+	size_t n;
+};
+
+struct imp {
+	outpost *db;
+	struct op_schema *s;
+	struct op_adj_txn *txn;
+	struct imp_idmap ids;
+	uint8_t (*uuids)[16]; /* nodes of this import, in file order */
+	uint16_t *labels;     /* index into s->tables */
+	uint32_t *nids;	      /* after the bulk load */
+	size_t nnodes;
+	size_t capnodes;
+	struct op_adj_edge *edges;
+	size_t nedges;
+	size_t capedges;
+};
+
+int op_api_import_edges(struct imp *m, const char *path);
+/* Give repeated (type, from, to) edges distinct deterministic uuids. */
+void op_api_import_dedupe_uuids(struct imp *m);
+/* Index of the node this import gave `id` in `space`, or -1. */
+long op_api_import_lookup(const struct imp *m, const char *space,
+			  const char *id);
+/* A node outside this import, by uuid or by (label, id): its nid. */
+int op_api_import_existing(struct imp *m, const char *label, const char *id,
+			   uint32_t *nid);
+
+#endif
