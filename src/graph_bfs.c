@@ -1,6 +1,7 @@
 /* graph_bfs.c - breadth-first traversals: k-hop neighbourhoods (min/max
  * depth, limit) and full reachability, level by level so a node's depth
  * is its shortest distance. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "graph_int.h"
@@ -18,6 +19,23 @@ int op_graph_list_push(struct op_graph_list *l, uint32_t nid)
 	}
 	l->v[l->n++] = nid;
 	return OUTPOST_OK;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+void op_graph_list_sort(struct op_graph_list *l)
+{
+	/* Keys are (nid, type, dir): visiting a level in nid order walks
+	 * the adjacency b-tree forwards, and LMDB finds most keys on the
+	 * leaf page its cursor is already on instead of descending from the
+	 * root for each. */
+	if (l->n > 64) /* small levels: not worth the sort */
+		qsort(l->v, l->n, sizeof(*l->v), cmp_u32);
 }
 
 void op_graph_list_free(struct op_graph_list *l)
@@ -88,6 +106,7 @@ int op_graph_bfs(struct op_adj_txn *t, const struct op_graph_query *q,
 		size_t i;
 
 		lv.next.n = 0;
+		op_graph_list_sort(&lv.cur);
 		for (i = 0; rc == OUTPOST_OK && i < lv.cur.n && !lv.stop; i++)
 			rc = expand(&sc, &lv, q, lv.cur.v[i], depth, fn, ctx);
 		swap = lv.cur;

@@ -12,5 +12,7 @@ struct op_graph_list {
 
 int op_graph_list_push(struct op_graph_list *l, uint32_t nid);
 void op_graph_list_free(struct op_graph_list *l);
+/* Sort by nid, so a level is read in key order. */
+void op_graph_list_sort(struct op_graph_list *l);
 
 #endif

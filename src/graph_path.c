@@ -47,6 +47,7 @@ static int level(struct op_adj_scan *sc, struct side *s,
 
 	s->next.n = 0;
 	s->depth++;
+	op_graph_list_sort(&s->cur);
 	for (i = 0; rc == OUTPOST_OK && i < s->cur.n; i++) {
 		uint32_t u = s->cur.v[i];
 		int got = op_adj_scan_first(sc, u);
