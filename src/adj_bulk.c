@@ -102,22 +102,72 @@ int op_adj_bulk_nodes(struct op_adj_txn *t, const uint8_t (*uuids)[16],
 	return rc;
 }
 
-static int put_adjacency(struct op_adj_txn *t, struct adj_entry *e, size_t n,
-			 struct op_err *err)
+/* Group entries by node with a counting sort (linear; nids are dense),
+ * then order each node's few entries by (key, value). */
+static int sort_entries(struct adj_entry **pe, size_t n)
 {
-	unsigned flags = is_empty(t, t->adj->adj) ? MDB_APPENDDUP : 0;
+	struct adj_entry *e = *pe, *out;
+	uint32_t max = 0;
+	size_t *start, i;
+
+	for (i = 0; i < n; i++)
+		if ((uint32_t)(e[i].key >> 32) > max)
+			max = (uint32_t)(e[i].key >> 32);
+	start = op_calloc((size_t)max + 2, sizeof(*start));
+	out = op_malloc(n * sizeof(*out) + 1);
+	if (!start || !out) {
+		op_free(start);
+		op_free(out);
+		return OUTPOST_ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		start[(e[i].key >> 32) + 1]++;
+	for (i = 1; i <= (size_t)max + 1; i++)
+		start[i] += start[i - 1];
+	for (i = 0; i < n; i++)
+		out[start[e[i].key >> 32]++] = e[i];
+	/* start[nid] is now the end of nid's run; sort each run. */
+	for (i = 0; i <= max; i++) {
+		size_t from = i ? start[i - 1] : 0;
+
+		if (start[i] - from > 1)
+			qsort(out + from, start[i] - from, sizeof(*out),
+			      cmp_entry);
+	}
+	op_free(start);
+	op_free(e);
+	*pe = out;
+	return OUTPOST_OK;
+}
+
+static int put_adjacency(struct op_adj_txn *t, struct adj_entry **pe,
+			 size_t n, struct op_err *err)
+{
 	MDB_cursor *c = NULL;
-	size_t i;
-	int rc;
+	uint64_t *vals = NULL;
+	size_t i, j;
+	int rc = sort_entries(pe, n);
 
-	qsort(e, n, sizeof(*e), cmp_entry);
+	if (rc != OUTPOST_OK)
+		return op_err_set(err, rc, "out of memory");
+	if (!(vals = op_malloc(n * sizeof(*vals) + 1)))
+		return op_err_set(err, OUTPOST_ENOMEM, "out of memory");
 	rc = mdb_cursor_open(t->txn, t->adj->adj, &c);
-	for (i = 0; rc == 0 && i < n; i++) {
-		MDB_val k = {8, &e[i].key}, v = {8, &e[i].val};
+	/* One put per key with all its values (MDB_MULTIPLE). */
+	for (i = 0; rc == 0 && i < n; i = j) {
+		const struct adj_entry *e = *pe;
+		MDB_val k = {8, (void *)&e[i].key}, v[2];
 
-		rc = mdb_cursor_put(c, &k, &v, flags);
+		for (j = i; j < n && e[j].key == e[i].key; j++)
+			vals[j - i] = e[j].val;
+		v[0].mv_size = sizeof(uint64_t);
+		v[0].mv_data = vals;
+		v[1].mv_size = j - i;
+		v[1].mv_data = NULL;
+		rc = mdb_cursor_put(c, &k, v, MDB_MULTIPLE);
 	}
 	mdb_cursor_close(c);
+	op_free(vals);
 	return rc == 0 ? OUTPOST_OK : op_adj_error(rc, "bulk adjacency", err);
 }
 
@@ -157,7 +207,7 @@ int op_adj_bulk_edges(struct op_adj_txn *t, const struct op_adj_edge *edges,
 	if (c)
 		mdb_cursor_close(c);
 	if (rc == OUTPOST_OK)
-		rc = put_adjacency(t, e, 2 * n, err);
+		rc = put_adjacency(t, &e, 2 * n, err);
 	if (rc == OUTPOST_OK)
 		rc = put_uuid_index(t, t->adj->euuid, ix, n, err);
 	op_free(e);

@@ -97,6 +97,23 @@ void op_adj_scan_close(struct op_adj_scan *s)
 	s->cursor = NULL;
 }
 
+/* The cursor is on a key: its first chunk of values. A key with a
+ * single value has no duplicate page, and GET_MULTIPLE would then hand
+ * back the page of a key visited before (LMDB keeps its sub-cursor), so
+ * such a key is read with GET_CURRENT. */
+static int first_chunk(MDB_cursor *c, MDB_val *k, MDB_val *v)
+{
+	size_t n = 0;
+	int rc = mdb_cursor_count(c, &n);
+
+	if (rc == 0)
+		rc = mdb_cursor_get(c, k, v,
+				    n == 1 ? MDB_GET_CURRENT : MDB_GET_MULTIPLE);
+	if (rc != 0 || v->mv_size == 0 || v->mv_size % sizeof(uint64_t))
+		return OUTPOST_ECORRUPT;
+	return OUTPOST_OK;
+}
+
 static int wanted(const struct op_adj_scan *s, uint16_t type, int dir)
 {
 	if (!(s->dirs & dir))
@@ -123,15 +140,9 @@ static int settle(struct op_adj_scan *s, MDB_val *k, int rc)
 		type = (uint16_t)(key >> 16);
 		dir = (int)(key >> 8 & 0xff);
 		if (wanted(s, type, dir)) {
-			/* A key with one value has no duplicate page, and
-			 * GET_MULTIPLE then leaves data as it was: read the
-			 * current value first, so v is right either way. */
-			rc = mdb_cursor_get(s->cursor, k, &v, MDB_GET_CURRENT);
-			if (rc == 0)
-				rc = mdb_cursor_get(s->cursor, k, &v,
-						    MDB_GET_MULTIPLE);
-			if (rc != 0 || v.mv_size % sizeof(uint64_t))
-				return OUTPOST_ECORRUPT;
+			rc = first_chunk(s->cursor, k, &v);
+			if (rc != OUTPOST_OK)
+				return rc;
 			s->v = v.mv_data;
 			s->n = v.mv_size / sizeof(uint64_t);
 			s->type = type;
@@ -156,8 +167,7 @@ int op_adj_scan_first(struct op_adj_scan *s, uint32_t nid)
 		key = op_adj_key(nid, (uint16_t)s->one, s->dirs);
 		if (mdb_cursor_get(s->cursor, &k, &v, MDB_SET) != 0)
 			return 0;
-		if (mdb_cursor_get(s->cursor, &k, &v, MDB_GET_MULTIPLE) != 0 ||
-		    v.mv_size % sizeof(uint64_t))
+		if (first_chunk(s->cursor, &k, &v) != OUTPOST_OK)
 			return OUTPOST_ECORRUPT;
 		s->v = v.mv_data;
 		s->n = v.mv_size / sizeof(uint64_t);

@@ -73,19 +73,46 @@ static int map_add(struct imp_idmap *m, const char *key, uint32_t val,
 long op_api_import_lookup(const struct imp *m, const char *space,
 			  const char *id)
 {
-	struct op_buf k = {0};
+	char small[256], *key = small;
+	size_t ls = strlen(space ? space : ""), li = strlen(id), j;
 	long found = -1;
-	size_t j;
 
-	op_buf_addf(&k, "%s" IMP_SEP "%s", space ? space : "", id);
-	for (j = m->ids.cap ? hash_str(op_buf_str(&k)) & (m->ids.cap - 1) : 0;
-	     m->ids.cap && m->ids.keys[j]; j = (j + 1) & (m->ids.cap - 1))
-		if (strcmp(m->ids.keys[j], op_buf_str(&k)) == 0) {
+	if (!m->ids.cap)
+		return -1;
+	if (ls + li + 2 > sizeof(small) && !(key = op_malloc(ls + li + 2)))
+		return -1;
+	/* The same key map_add was given: "space" IMP_SEP "id". */
+	memcpy(key, space ? space : "", ls);
+	key[ls] = IMP_SEP[0];
+	memcpy(key + ls + 1, id, li + 1);
+	for (j = hash_str(key) & (m->ids.cap - 1); m->ids.keys[j];
+	     j = (j + 1) & (m->ids.cap - 1))
+		if (strcmp(m->ids.keys[j], key) == 0) {
 			found = (long)m->ids.vals[j];
 			break;
 		}
-	op_buf_free(&k);
+	if (key != small)
+		op_free(key);
 	return found;
+}
+
+int op_api_import_name(struct imp *m, int is_type, size_t index,
+		       uint16_t *out)
+{
+	int32_t *cache = is_type ? m->type_ids : m->label_ids;
+	int rc;
+
+	if (cache[index] >= 0) {
+		*out = (uint16_t)cache[index];
+		return OUTPOST_OK;
+	}
+	rc = op_adj_name_id(m->txn, is_type ? "type" : "label",
+			    is_type ? m->s->rels[index].name
+				    : m->s->tables[index].name,
+			    1, out, &m->db->err);
+	if (rc == OUTPOST_OK)
+		cache[index] = *out;
+	return rc;
 }
 
 int op_api_import_existing(struct imp *m, const char *label, const char *id,
@@ -113,6 +140,8 @@ static void imp_free(struct imp *m)
 	op_free(m->labels);
 	op_free(m->nids);
 	op_free(m->edges);
+	op_free(m->label_ids);
+	op_free(m->type_ids);
 	op_schema_free(m->s);
 }
 
@@ -307,8 +336,7 @@ static int node_row(struct imp *m, struct op_graph_csv *r, size_t idcol,
 		return op_err_set(&m->db->err, OUTPOST_ECORRUPT, "%s:%zu: id "
 				  "\"%.80s\" appears twice", file, line, id);
 	if (rc == OUTPOST_OK)
-		rc = op_adj_name_id(m->txn, "label", t->name, 1, &lab,
-				    &m->db->err);
+		rc = op_api_import_name(m, 0, ti, &lab);
 	if (rc == OUTPOST_OK)
 		rc = push_node(m, u, lab);
 	if (rc == OUTPOST_OK && !stmts[ti])
@@ -377,10 +405,23 @@ static int run(struct imp *m, const char *const *nf, size_t nn,
 	size_t i;
 	int rc = op_api_schema_current(m->db, &m->s);
 
-	if (rc == OUTPOST_OK && !m->s)
-		rc = op_err_set(&m->db->err, OUTPOST_ESCHEMA, "apply a schema "
-				"before importing (outpost schema apply "
-				"FILE)");
+	if (rc != OUTPOST_OK)
+		return rc;
+	if (!m->s)
+		return op_err_set(&m->db->err, OUTPOST_ESCHEMA, "apply a "
+				  "schema before importing (outpost schema "
+				  "apply FILE)");
+	{
+		m->label_ids = op_malloc((m->s->ntables + 1) * 4);
+		m->type_ids = op_malloc((m->s->nrels + 1) * 4);
+		if (!m->label_ids || !m->type_ids)
+			rc = op_err_set(&m->db->err, OUTPOST_ENOMEM,
+					"out of memory");
+		else {
+			memset(m->label_ids, 0xff, (m->s->ntables + 1) * 4);
+			memset(m->type_ids, 0xff, (m->s->nrels + 1) * 4);
+		}
+	}
 	/* Central-wins labels accept the rows as from central; no per-row
 	 * capture for a bulk load. */
 	if (rc == OUTPOST_OK)

@@ -37,9 +37,13 @@ static int end_nid(struct imp *m, struct op_graph_csv *r, size_t col,
 	if (at >= 0) {
 		*nid = m->nids[at];
 		memcpy(uuid, m->uuids[at], 16);
-		if (op_adj_name_id(m->txn, "label", want_label, 1, &want,
-				   &m->db->err) != OUTPOST_OK)
-			return OUTPOST_ERROR;
+		const struct op_table *wt = op_schema_table(m->s, want_label);
+
+		if (!wt || op_api_import_name(m, 0, (size_t)(wt - m->s->tables),
+					      &want) != OUTPOST_OK)
+			return op_err_set(&m->db->err, OUTPOST_ESCHEMA,
+					  "label %s of the type is not in the "
+					  "schema", want_label);
 		if (m->labels[at] != want)
 			return op_err_set(&m->db->err, OUTPOST_ESCHEMA,
 					  "%s:%zu: %s \"%.80s\" is not a %s "
@@ -71,21 +75,19 @@ static int edge_row(struct imp *m, struct op_graph_csv *r, size_t sc,
 				  "schema", op_graph_csv_path(r),
 				  op_graph_csv_line(r), tname);
 	memset(&e, 0, sizeof(e));
-	rc = op_adj_name_id(m->txn, "type", rt->name, 1, &e.type,
-			    &m->db->err);
+	rc = op_api_import_name(m, 1, (size_t)(rt - m->s->rels), &e.type);
 	if (rc == OUTPOST_OK)
 		rc = end_nid(m, r, sc, rt->from, &e.from, e.uuid);
 	if (rc == OUTPOST_OK) {
-		uint8_t to_uuid[16];
-		char a[OP_UUID_TEXT], b[OP_UUID_TEXT];
-		const char *parts[3] = {rt->name, a, b};
+		uint8_t key[32 + 64];
+		size_t tl = strlen(rt->name);
 
-		rc = end_nid(m, r, ec, rt->to, &e.to, to_uuid);
 		/* Deterministic: the same files give the same edge ids on
 		 * every store (repeats are told apart in dedupe_uuids). */
-		op_uuid_format(a, e.uuid);
-		op_uuid_format(b, to_uuid);
-		op_uuid_v8(e.uuid, parts, 3);
+		memcpy(key, e.uuid, 16);
+		rc = end_nid(m, r, ec, rt->to, &e.to, key + 16);
+		memcpy(key + 32, rt->name, tl < 64 ? tl : 64);
+		op_uuid_v8_fast(e.uuid, key, 32 + (tl < 64 ? tl : 64));
 	}
 	e.valid_from = INT64_MIN;
 	e.valid_to = INT64_MAX;
@@ -112,19 +114,16 @@ void op_api_import_dedupe_uuids(struct imp *m)
 	 * are identical records, so their order does not matter. */
 	qsort(m->edges, m->nedges, sizeof(*m->edges), cmp_edge_uuid);
 	for (i = 1; i < m->nedges; i++) {
-		uint8_t base[16];
-		char hex[33], ord[24];
-		const char *parts[2] = {hex, ord};
+		uint8_t key[16 + sizeof(size_t)];
 
 		if (memcmp(m->edges[i].uuid, m->edges[i - 1 - k].uuid, 16)) {
 			k = 0;
 			continue;
 		}
 		k++;
-		memcpy(base, m->edges[i].uuid, 16);
-		op_hex_encode(hex, base, 16);
-		snprintf(ord, sizeof(ord), "%zu", k);
-		op_uuid_v8(m->edges[i].uuid, parts, 2);
+		memcpy(key, m->edges[i].uuid, 16);
+		memcpy(key + 16, &k, sizeof(k));
+		op_uuid_v8_fast(m->edges[i].uuid, key, sizeof(key));
 	}
 }
 

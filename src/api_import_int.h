@@ -27,7 +27,15 @@ struct imp {
 	struct op_adj_edge *edges;
 	size_t nedges;
 	size_t capedges;
+	/* adj name ids, looked up once: per table (labels) and per
+	 * relationship type of the schema; -1 until known. */
+	int32_t *label_ids;
+	int32_t *type_ids;
 };
+
+/* The adj id of a label or type name, cached per import. */
+int op_api_import_name(struct imp *m, int is_type, size_t index,
+		       uint16_t *out);
 
 int op_api_import_edges(struct imp *m, const char *path);
 /* Give repeated (type, from, to) edges distinct deterministic uuids. */

@@ -62,6 +62,10 @@ void op_uuid_format(char out[OP_UUID_TEXT], const uint8_t in[16]);
  * keyed BLAKE2b, the same on every store, so two stores deriving an id
  * from the same (label, original id) agree. */
 void op_uuid_v8(uint8_t out[16], const char *const *parts, size_t nparts);
+/* A deterministic UUID v8 for an edge from binary parts (SipHash-2-4
+ * under two fixed keys: ~10x cheaper than BLAKE2b, for the millions of
+ * edges of a bulk import). */
+void op_uuid_v8_fast(uint8_t out[16], const void *data, size_t n);
 /* Parse the canonical 36-character form (either case); -1 if malformed. */
 int op_uuid_parse(uint8_t out[16], const char *text);
 
