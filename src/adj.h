@@ -76,6 +76,17 @@ int op_adj_node_count(struct op_adj_txn *t, uint32_t *out);
  * straight from the map: first, then next until 0. Chunks stay valid
  * until the txn ends. One cursor; a node's keys are adjacent, so "any
  * type, both directions" is one seek and a forward walk. */
+#define OP_ADJ_MAX_SEGS 64 /* (type, dir) pairs read from the CSR */
+
+/* One (type, dir) of the CSR snapshot: node i's neighbours are
+ * nbr[off[i] .. off[i + 1]). Both arrays are in the map. */
+struct op_adj_seg {
+	const uint32_t *off;
+	const uint32_t *nbr;
+	uint16_t type;
+	int dir;
+};
+
 struct op_adj_scan {
 	void *cursor;
 	const uint8_t *types; /* types[t] != 0: follow type t; NULL = any */
@@ -83,11 +94,30 @@ struct op_adj_scan {
 	int dirs;	      /* OP_ADJ_OUT | OP_ADJ_IN */
 	int one;	      /* the only type followed, or -1 */
 	uint32_t nid;
-	const uint64_t *v;    /* the chunk */
+	/* The chunk: either v (adjacency entries) or v32 (CSR nids). */
+	const uint64_t *v;
+	const uint32_t *v32;
 	size_t n;
-	uint16_t type;	      /* type and direction of the chunk */
+	uint16_t type; /* type and direction of the chunk */
 	int dir;
+	/* The CSR snapshot, when it is current: nodes below csr_nodes are
+	 * read from it with no b-tree search. */
+	struct op_adj_seg seg[OP_ADJ_MAX_SEGS];
+	size_t nseg;
+	uint32_t csr_nodes;
+	size_t at_seg; /* next segment to look at, in CSR mode */
+	int in_csr;
 };
+
+/* Neighbour i of the current chunk. */
+static inline uint32_t op_adj_scan_nbr(const struct op_adj_scan *s, size_t i)
+{
+	return s->v32 ? s->v32[i] : (uint32_t)(s->v[i] >> 32);
+}
+
+/* Build the CSR snapshot of the whole adjacency (after a bulk load or as
+ * compaction). Memory: the arrays of one snapshot, while it runs. */
+int op_adj_csr_build(struct op_adj_txn *t, struct op_err *err);
 int op_adj_scan_open(struct op_adj_scan *s, struct op_adj_txn *t,
 		     const uint8_t *types, size_t ntypes, int dirs);
 /* 1 with s->v/s->n set, 0 when the node has no more, <0 on error. */

@@ -210,6 +210,8 @@ int op_adj_bulk_edges(struct op_adj_txn *t, const struct op_adj_edge *edges,
 		rc = put_adjacency(t, &e, 2 * n, err);
 	if (rc == OUTPOST_OK)
 		rc = put_uuid_index(t, t->adj->euuid, ix, n, err);
+	if (rc == OUTPOST_OK)
+		rc = op_adj_csr_build(t, err);
 	op_free(e);
 	op_free(ix);
 	return rc;

@@ -44,6 +44,8 @@ static int open_dbis(struct op_adj *adj)
 	if (rc == 0)
 		rc = mdb_dbi_open(txn, "euuid", MDB_CREATE, &adj->euuid);
 	if (rc == 0)
+		rc = mdb_dbi_open(txn, "csr", MDB_CREATE, &adj->csr);
+	if (rc == 0)
 		return mdb_txn_commit(txn);
 	mdb_txn_abort(txn);
 	return rc;

@@ -14,6 +14,7 @@ struct op_adj {
 	MDB_dbi adj;   /* op_adj_key() -> dup u64 (nbr << 32 | eid) */
 	MDB_dbi edges; /* eid (integer key) -> struct op_adj_edge */
 	MDB_dbi euuid; /* uuid(16) -> eid u32 */
+	MDB_dbi csr;   /* (type u16, dir u8, part u8) -> u32 array */
 };
 
 struct op_adj_txn {
@@ -24,6 +25,8 @@ struct op_adj_txn {
 
 int op_adj_error(int rc, const char *what, struct op_err *err);
 uint64_t op_adj_key(uint32_t nid, uint16_t type, int dir);
+/* The CSR segments for the scan's types and directions, if current. */
+int op_adj_csr_open(struct op_adj_scan *s, struct op_adj_txn *t);
 int op_adj_counter(struct op_adj_txn *t, const char *name, uint32_t add,
 		   uint32_t *before, struct op_err *err);
 

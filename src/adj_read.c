@@ -87,6 +87,8 @@ int op_adj_scan_open(struct op_adj_scan *s, struct op_adj_txn *t,
 			s->one = s->one == -1 ? (int)i : -2;
 	if (s->one == -2)
 		s->one = -1;
+	if (rc == 0)
+		op_adj_csr_open(s, t);
 	return rc == 0 ? OUTPOST_OK : op_adj_error(rc, "cursor", NULL);
 }
 
@@ -154,6 +156,24 @@ static int settle(struct op_adj_scan *s, MDB_val *k, int rc)
 	return rc == MDB_NOTFOUND ? 0 : OUTPOST_ECORRUPT;
 }
 
+/* The next non-empty CSR slice of s->nid, from segment s->at_seg. */
+static int csr_next(struct op_adj_scan *s)
+{
+	while (s->at_seg < s->nseg) {
+		const struct op_adj_seg *g = &s->seg[s->at_seg++];
+		uint32_t a = g->off[s->nid], b = g->off[s->nid + 1];
+
+		if (b > a) {
+			s->v32 = g->nbr + a;
+			s->n = b - a;
+			s->type = g->type;
+			s->dir = g->dir;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int op_adj_scan_first(struct op_adj_scan *s, uint32_t nid)
 {
 	uint64_t key;
@@ -161,6 +181,13 @@ int op_adj_scan_first(struct op_adj_scan *s, uint32_t nid)
 
 	s->nid = nid;
 	s->n = 0;
+	s->v = NULL;
+	s->v32 = NULL;
+	s->in_csr = nid < s->csr_nodes;
+	if (s->in_csr) {
+		s->at_seg = 0;
+		return csr_next(s);
+	}
 	if (s->one >= 0) {
 		/* MDB_SET gives the first value; GET_MULTIPLE replaces it
 		 * with the page of values when the key has several. */
@@ -183,7 +210,11 @@ int op_adj_scan_first(struct op_adj_scan *s, uint32_t nid)
 int op_adj_scan_next(struct op_adj_scan *s)
 {
 	MDB_val k, v;
-	int rc = mdb_cursor_get(s->cursor, &k, &v, MDB_NEXT_MULTIPLE);
+	int rc;
+
+	if (s->in_csr)
+		return csr_next(s);
+	rc = mdb_cursor_get(s->cursor, &k, &v, MDB_NEXT_MULTIPLE);
 
 	if (rc == 0) {
 		if (v.mv_size % sizeof(uint64_t))

@@ -9,6 +9,8 @@
 struct gq {
 	outpost *db;
 	struct op_adj_txn *txn;
+	struct op_graph_ctx ctx;
+	int ctx_open;
 	struct op_schema *schema;
 	struct op_graph_query q;
 	uint8_t types[OP_ADJ_MAX_TYPES];
@@ -82,8 +84,22 @@ static int start(struct gq *g, outpost *db, const outpost_traversal *tr)
 	return OUTPOST_OK;
 }
 
+/* The traversal context, opened once per call (after the types). */
+static int ready(struct gq *g)
+{
+	int rc;
+
+	if (g->ctx_open)
+		return OUTPOST_OK;
+	rc = op_graph_ctx_open(&g->ctx, g->txn, &g->q, &g->db->err);
+	g->ctx_open = rc == OUTPOST_OK;
+	return rc;
+}
+
 static void finish(struct gq *g)
 {
+	if (g->ctx_open)
+		op_graph_ctx_close(&g->ctx);
 	op_adj_abort(g->txn);
 	op_schema_free(g->schema);
 }
@@ -135,7 +151,9 @@ int outpost_graph_neighbours(outpost *db, const outpost_traversal *tr,
 	e.ctx = ctx;
 	e.failed = 0;
 	if (rc == OUTPOST_OK)
-		rc = op_graph_bfs(g.txn, &g.q, nid, fn ? emit_node : NULL, &e,
+		rc = ready(&g);
+	if (rc == OUTPOST_OK)
+		rc = op_graph_bfs(&g.ctx, &g.q, nid, fn ? emit_node : NULL, &e,
 				  &n, &db->err);
 	if (rc == OUTPOST_OK && e.failed)
 		rc = op_err_set(&db->err, OUTPOST_ECORRUPT, "graph store: a "
@@ -157,6 +175,8 @@ int outpost_graph_count_many(outpost *db, const outpost_traversal *tr,
 	if (!db || (n && (!starts || !counts)))
 		return OUTPOST_EMISUSE;
 	rc = start(&g, db, tr);
+	if (rc == OUTPOST_OK)
+		rc = ready(&g);
 	for (i = 0; rc == OUTPOST_OK && i < n; i++) {
 		uint32_t nid;
 		uint64_t c = 0;
@@ -164,7 +184,7 @@ int outpost_graph_count_many(outpost *db, const outpost_traversal *tr,
 		counts[i] = -1;
 		if (!starts[i] || resolve(&g, starts[i], &nid) != OUTPOST_OK)
 			continue;
-		rc = op_graph_bfs(g.txn, &g.q, nid, NULL, NULL, &c, &db->err);
+		rc = op_graph_bfs(&g.ctx, &g.q, nid, NULL, NULL, &c, &db->err);
 		counts[i] = (long long)c;
 	}
 	finish(&g);
@@ -189,7 +209,9 @@ int outpost_graph_path(outpost *db, const outpost_traversal *tr,
 	if (rc == OUTPOST_OK && resolve(&g, b, &nb) != OUTPOST_OK)
 		rc = not_found(db, b);
 	if (rc == OUTPOST_OK)
-		rc = op_graph_shortest(g.txn, &g.q, na, nb, &len,
+		rc = ready(&g);
+	if (rc == OUTPOST_OK)
+		rc = op_graph_shortest(&g.ctx, &g.q, na, nb, &len,
 				       fn ? &path : NULL, &npath, &db->err);
 	for (i = 0; rc == OUTPOST_OK && fn && i < npath; i++) {
 		struct emit e = {&g, fn, ctx, 0};
@@ -215,6 +237,8 @@ int outpost_graph_path_many(outpost *db, const outpost_traversal *tr,
 	if (!db || (n && (!a || !b || !lengths)))
 		return OUTPOST_EMISUSE;
 	rc = start(&g, db, tr);
+	if (rc == OUTPOST_OK)
+		rc = ready(&g);
 	for (i = 0; rc == OUTPOST_OK && i < n; i++) {
 		uint32_t na, nb;
 		int64_t len = -1;
@@ -223,7 +247,7 @@ int outpost_graph_path_many(outpost *db, const outpost_traversal *tr,
 		if (!a[i] || !b[i] || resolve(&g, a[i], &na) != OUTPOST_OK ||
 		    resolve(&g, b[i], &nb) != OUTPOST_OK)
 			continue;
-		rc = op_graph_shortest(g.txn, &g.q, na, nb, &len, NULL, NULL,
+		rc = op_graph_shortest(&g.ctx, &g.q, na, nb, &len, NULL, NULL,
 				       &db->err);
 		lengths[i] = len;
 	}

@@ -24,27 +24,53 @@ struct op_graph_query {
  * to stop. */
 typedef int (*op_graph_visit_fn)(void *ctx, uint32_t nid, int depth);
 
-/* Nodes within the query's depth range from start (start excluded),
- * breadth first; *count gets how many. fn may be NULL. */
-int op_graph_bfs(struct op_adj_txn *t, const struct op_graph_query *q,
-		 uint32_t start, op_graph_visit_fn fn, void *ctx,
-		 uint64_t *count, struct op_err *err);
-
-/* Length of a shortest path from a to b (bidirectional BFS), or -1 when
- * there is none. With path non-NULL, *path gets its nids (a first, b last;
- * free with op_free) and *npath their number. */
-int op_graph_shortest(struct op_adj_txn *t, const struct op_graph_query *q,
-		      uint32_t a, uint32_t b, int64_t *length,
-		      uint32_t **path, size_t *npath, struct op_err *err);
-
 /* ---- the visited set: nid -> 32-bit value, open addressing ---- */
 struct op_graph_set {
 	uint64_t *slot; /* (nid + 1) << 32 | value; 0 = empty */
 	size_t cap;	/* a power of two */
 	size_t n;
 };
+
+struct op_graph_list {
+	uint32_t *v;
+	size_t n;
+	size_t cap;
+};
+
+/* What a batch of traversals keeps from one to the next, in one LMDB
+ * read txn: the cursors (forward, and reversed for the far side of a
+ * shortest path) and the scratch sets and lists, emptied between
+ * traversals instead of allocated again. */
+struct op_graph_ctx {
+	struct op_adj_txn *txn;
+	struct op_adj_scan fwd;
+	struct op_adj_scan rev;
+	struct op_graph_set set[4];
+	struct op_graph_list list[4];
+};
+
+int op_graph_ctx_open(struct op_graph_ctx *c, struct op_adj_txn *t,
+		      const struct op_graph_query *q, struct op_err *err);
+void op_graph_ctx_close(struct op_graph_ctx *c);
+
+/* Nodes within the query's depth range from start (start excluded),
+ * breadth first; *count gets how many. fn may be NULL. */
+int op_graph_bfs(struct op_graph_ctx *c, const struct op_graph_query *q,
+		 uint32_t start, op_graph_visit_fn fn, void *ctx,
+		 uint64_t *count, struct op_err *err);
+
+/* Length of a shortest path from a to b (bidirectional BFS), or -1 when
+ * there is none. With path non-NULL, *path gets its nids (a first, b last;
+ * free with op_free) and *npath their number. */
+int op_graph_shortest(struct op_graph_ctx *c, const struct op_graph_query *q,
+		      uint32_t a, uint32_t b, int64_t *length,
+		      uint32_t **path, size_t *npath, struct op_err *err);
+
 void op_graph_set_init(struct op_graph_set *s);
 void op_graph_set_free(struct op_graph_set *s);
+/* Empty the set for the next traversal; a large one is freed, so one big
+ * traversal does not make every later one pay for clearing it. */
+void op_graph_set_reset(struct op_graph_set *s);
 /* 1 if nid was added (with value), 0 if present, <0 out of memory. */
 int op_graph_set_add(struct op_graph_set *s, uint32_t nid, uint32_t value);
 /* 1 and *value if present, else 0. */

@@ -45,12 +45,48 @@ void op_graph_list_free(struct op_graph_list *l)
 }
 
 struct level {
-	struct op_graph_set seen;
-	struct op_graph_list cur;
-	struct op_graph_list next;
+	struct op_graph_set *seen;
+	struct op_graph_list *cur;
+	struct op_graph_list *next;
 	uint64_t count;
 	int stop;
 };
+
+static int reverse_dirs(int dirs)
+{
+	return (dirs & OP_ADJ_OUT ? OP_ADJ_IN : 0) |
+	       (dirs & OP_ADJ_IN ? OP_ADJ_OUT : 0);
+}
+
+int op_graph_ctx_open(struct op_graph_ctx *c, struct op_adj_txn *t,
+		      const struct op_graph_query *q, struct op_err *err)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->txn = t;
+	rc = op_adj_scan_open(&c->fwd, t, q->types, q->ntypes, q->dirs);
+	if (rc == OUTPOST_OK)
+		rc = op_adj_scan_open(&c->rev, t, q->types, q->ntypes,
+				      reverse_dirs(q->dirs));
+	if (rc != OUTPOST_OK) {
+		op_graph_ctx_close(c);
+		return op_err_set(err, rc, "graph store: cannot open a cursor");
+	}
+	return OUTPOST_OK;
+}
+
+void op_graph_ctx_close(struct op_graph_ctx *c)
+{
+	size_t i;
+
+	op_adj_scan_close(&c->fwd);
+	op_adj_scan_close(&c->rev);
+	for (i = 0; i < 4; i++) {
+		op_graph_set_free(&c->set[i]);
+		op_graph_list_free(&c->list[i]);
+	}
+}
 
 /* Visit every neighbour of u; new ones go to the next level. */
 static int expand(struct op_adj_scan *sc, struct level *lv,
@@ -63,12 +99,12 @@ static int expand(struct op_adj_scan *sc, struct level *lv,
 		size_t i;
 
 		for (i = 0; i < sc->n; i++) {
-			uint32_t v = op_adj_nbr(sc->v[i]);
-			int added = op_graph_set_add(&lv->seen, v,
+			uint32_t v = op_adj_scan_nbr(sc, i);
+			int added = op_graph_set_add(lv->seen, v,
 						     (uint32_t)depth);
 
 			if (added < 0 ||
-			    (added && op_graph_list_push(&lv->next, v)))
+			    (added && op_graph_list_push(lv->next, v)))
 				return OUTPOST_ENOMEM;
 			if (!added || depth < q->min_depth)
 				continue;
@@ -83,41 +119,35 @@ static int expand(struct op_adj_scan *sc, struct level *lv,
 	return rc < 0 ? OUTPOST_ECORRUPT : OUTPOST_OK;
 }
 
-int op_graph_bfs(struct op_adj_txn *t, const struct op_graph_query *q,
+int op_graph_bfs(struct op_graph_ctx *c, const struct op_graph_query *q,
 		 uint32_t start, op_graph_visit_fn fn, void *ctx,
 		 uint64_t *count, struct op_err *err)
 {
-	struct level lv;
-	struct op_adj_scan sc;
-	int depth, rc;
+	struct level lv = {&c->set[0], &c->list[0], &c->list[1], 0, 0};
+	int depth, rc = OUTPOST_OK;
 
-	memset(&lv, 0, sizeof(lv));
 	*count = 0;
-	rc = op_adj_scan_open(&sc, t, q->types, q->ntypes, q->dirs);
-	if (rc != OUTPOST_OK)
-		return op_err_set(err, rc, "graph store: cannot open a cursor");
-	if (op_graph_set_add(&lv.seen, start, 0) < 0 ||
-	    op_graph_list_push(&lv.cur, start) != OUTPOST_OK)
+	op_graph_set_reset(lv.seen);
+	lv.cur->n = 0;
+	if (op_graph_set_add(lv.seen, start, 0) < 0 ||
+	    op_graph_list_push(lv.cur, start) != OUTPOST_OK)
 		rc = OUTPOST_ENOMEM;
-	for (depth = 1; rc == OUTPOST_OK && lv.cur.n && !lv.stop &&
+	for (depth = 1; rc == OUTPOST_OK && lv.cur->n && !lv.stop &&
 			(q->max_depth == 0 || depth <= q->max_depth);
 	     depth++) {
-		struct op_graph_list swap;
+		struct op_graph_list *swap;
 		size_t i;
 
-		lv.next.n = 0;
-		op_graph_list_sort(&lv.cur);
-		for (i = 0; rc == OUTPOST_OK && i < lv.cur.n && !lv.stop; i++)
-			rc = expand(&sc, &lv, q, lv.cur.v[i], depth, fn, ctx);
+		lv.next->n = 0;
+		op_graph_list_sort(lv.cur);
+		for (i = 0; rc == OUTPOST_OK && i < lv.cur->n && !lv.stop; i++)
+			rc = expand(&c->fwd, &lv, q, lv.cur->v[i], depth, fn,
+				    ctx);
 		swap = lv.cur;
 		lv.cur = lv.next;
 		lv.next = swap;
 	}
-	op_adj_scan_close(&sc);
 	*count = lv.count;
-	op_graph_set_free(&lv.seen);
-	op_graph_list_free(&lv.cur);
-	op_graph_list_free(&lv.next);
 	if (rc == OUTPOST_ENOMEM)
 		return op_err_set(err, rc, "out of memory during a traversal");
 	if (rc != OUTPOST_OK)

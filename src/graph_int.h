@@ -4,12 +4,6 @@
 
 #include "graph.h"
 
-struct op_graph_list {
-	uint32_t *v;
-	size_t n;
-	size_t cap;
-};
-
 int op_graph_list_push(struct op_graph_list *l, uint32_t nid);
 void op_graph_list_free(struct op_graph_list *l);
 /* Sort by nid, so a level is read in key order. */

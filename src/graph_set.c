@@ -18,6 +18,15 @@ void op_graph_set_free(struct op_graph_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
+void op_graph_set_reset(struct op_graph_set *s)
+{
+	if (s->cap > 4096)
+		op_graph_set_free(s);
+	else if (s->n)
+		memset(s->slot, 0, s->cap * sizeof(*s->slot));
+	s->n = 0;
+}
+
 static size_t hash(uint32_t nid, size_t mask)
 {
 	/* Fibonacci hashing: nids are dense, spread them. */
