@@ -108,7 +108,7 @@ static int put_array(struct op_adj_txn *t, uint16_t type, int dir, char part,
 
 	csr_key(key, type, dir, part);
 	rc = mdb_put(t->txn, t->adj->csr, &k, &v, MDB_RESERVE);
-	if (rc == 0 && n)
+	if (rc == 0 && n && a && v.mv_data)
 		memcpy(v.mv_data, a, n * sizeof(uint32_t));
 	return rc;
 }
