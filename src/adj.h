@@ -135,7 +135,9 @@ int op_adj_edge_get(struct op_adj_txn *t, uint32_t eid,
 int op_adj_bulk_nodes(struct op_adj_txn *t, const uint8_t (*uuids)[16],
 		      const uint16_t *labels, size_t n, uint32_t *nids_out,
 		      struct op_err *err);
-int op_adj_bulk_edges(struct op_adj_txn *t, const struct op_adj_edge *edges,
+/* Edges whose uuids repeat (a multigraph) get distinct derived uuids,
+ * written back into edges[]. */
+int op_adj_bulk_edges(struct op_adj_txn *t, struct op_adj_edge *edges,
 		      size_t n, struct op_err *err);
 
 #endif

@@ -25,10 +25,42 @@ struct uuid_ix {
 	uint32_t id;
 };
 
-static int cmp_uuid_ix(const void *a, const void *b)
+/* Sort by uuid: LSD radix on the first 8 bytes (uuids are random or
+ * time-ordered, so those decide), then an insertion pass for the rare
+ * equal prefixes. Linear; qsort of millions of ids was seconds. */
+static int sort_uuid_ix(struct uuid_ix *ix, size_t n)
 {
-	return memcmp(((const struct uuid_ix *)a)->uuid,
-		      ((const struct uuid_ix *)b)->uuid, 16);
+	struct uuid_ix *tmp = op_malloc(n * sizeof(*tmp) + 1), *src = ix,
+		       *dst = tmp;
+	size_t count[257], i;
+	int pass;
+
+	if (!tmp)
+		return OUTPOST_ENOMEM;
+	for (pass = 7; pass >= 0; pass--) {
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[src[i].uuid[pass] + 1]++;
+		for (i = 1; i < 257; i++)
+			count[i] += count[i - 1];
+		for (i = 0; i < n; i++)
+			dst[count[src[i].uuid[pass]]++] = src[i];
+		src = dst;
+		dst = src == ix ? tmp : ix;
+	}
+	/* Eight passes: the sorted data is back in ix. */
+	for (i = 1; i < n; i++) {
+		struct uuid_ix x = ix[i];
+		size_t j = i;
+
+		while (j > 0 && memcmp(&ix[j - 1].uuid, x.uuid, 16) > 0) {
+			ix[j] = ix[j - 1];
+			j--;
+		}
+		ix[j] = x;
+	}
+	op_free(tmp);
+	return OUTPOST_OK;
 }
 
 static int is_empty(struct op_adj_txn *t, MDB_dbi dbi)
@@ -47,7 +79,10 @@ static int put_uuid_index(struct op_adj_txn *t, MDB_dbi dbi,
 	size_t i;
 	int rc;
 
-	qsort(ix, n, sizeof(*ix), cmp_uuid_ix);
+	for (i = 1; i < n && memcmp(ix[i - 1].uuid, ix[i].uuid, 16) <= 0; i++)
+		;
+	if (i < n && sort_uuid_ix(ix, n) != OUTPOST_OK)
+		return op_err_set(err, OUTPOST_ENOMEM, "out of memory");
 	rc = mdb_cursor_open(t->txn, dbi, &c);
 	for (i = 0; rc == 0 && i < n; i++) {
 		uint8_t val[8] = {0};
@@ -126,13 +161,23 @@ static int sort_entries(struct adj_entry **pe, size_t n)
 		start[i] += start[i - 1];
 	for (i = 0; i < n; i++)
 		out[start[e[i].key >> 32]++] = e[i];
-	/* start[nid] is now the end of nid's run; sort each run. */
+	/* start[nid] is now the end of nid's run; sort each run (most are
+	 * a handful of entries: insertion sort, qsort for hubs). */
 	for (i = 0; i <= max; i++) {
-		size_t from = i ? start[i - 1] : 0;
+		size_t from = i ? start[i - 1] : 0, len = start[i] - from, a;
 
-		if (start[i] - from > 1)
-			qsort(out + from, start[i] - from, sizeof(*out),
-			      cmp_entry);
+		if (len > 32) {
+			qsort(out + from, len, sizeof(*out), cmp_entry);
+			continue;
+		}
+		for (a = from + 1; a < start[i]; a++) {
+			struct adj_entry x = out[a];
+			size_t b = a;
+
+			for (; b > from && cmp_entry(&out[b - 1], &x) > 0; b--)
+				out[b] = out[b - 1];
+			out[b] = x;
+		}
 	}
 	op_free(start);
 	op_free(e);
@@ -171,7 +216,35 @@ static int put_adjacency(struct op_adj_txn *t, struct adj_entry **pe,
 	return rc == 0 ? OUTPOST_OK : op_adj_error(rc, "bulk adjacency", err);
 }
 
-int op_adj_bulk_edges(struct op_adj_txn *t, const struct op_adj_edge *edges,
+/* Equal uuids are the same (type, from, to) loaded more than once (a
+ * multigraph): the k-th repeat gets the uuid of (uuid, k), so every edge
+ * has its own and the result does not depend on the order of repeats. */
+static int dedupe(struct op_adj_edge *edges, struct uuid_ix *ix, size_t n,
+		  uint32_t base)
+{
+	size_t i, k = 0, changed = 0;
+	int rc = sort_uuid_ix(ix, n);
+
+	for (i = 1; rc == OUTPOST_OK && i < n; i++) {
+		uint8_t key[16 + 8];
+		int b;
+
+		if (memcmp(ix[i].uuid, ix[i - 1 - k].uuid, 16)) {
+			k = 0;
+			continue;
+		}
+		k++;
+		memcpy(key, ix[i].uuid, 16);
+		for (b = 0; b < 8; b++) /* little-endian on every machine */
+			key[16 + b] = (uint8_t)((uint64_t)k >> (8 * b));
+		op_uuid_v8_fast(ix[i].uuid, key, sizeof(key));
+		memcpy(edges[ix[i].id - base].uuid, ix[i].uuid, 16);
+		changed++;
+	}
+	return rc == OUTPOST_OK && changed ? sort_uuid_ix(ix, n) : rc;
+}
+
+int op_adj_bulk_edges(struct op_adj_txn *t, struct op_adj_edge *edges,
 		      size_t n, struct op_err *err)
 {
 	struct adj_entry *e = op_malloc(2 * n * sizeof(*e) + 1);
@@ -187,6 +260,12 @@ int op_adj_bulk_edges(struct op_adj_txn *t, const struct op_adj_edge *edges,
 		return op_err_set(err, OUTPOST_ENOMEM, "out of memory");
 	}
 	rc = op_adj_counter(t, "eid", (uint32_t)n, &base, err);
+	for (i = 0; rc == OUTPOST_OK && i < n; i++) {
+		memcpy(ix[i].uuid, edges[i].uuid, 16);
+		ix[i].id = base + (uint32_t)i;
+	}
+	if (rc == OUTPOST_OK && dedupe(edges, ix, n, base) != OUTPOST_OK)
+		rc = op_err_set(err, OUTPOST_ENOMEM, "out of memory");
 	if (rc == OUTPOST_OK && mdb_cursor_open(t->txn, t->adj->edges, &c))
 		rc = op_err_set(err, OUTPOST_EIO, "graph store: cursor");
 	for (i = 0; rc == OUTPOST_OK && i < n; i++) {
@@ -201,8 +280,6 @@ int op_adj_bulk_edges(struct op_adj_txn *t, const struct op_adj_edge *edges,
 		e[2 * i].val = (uint64_t)ed->to << 32 | eid;
 		e[2 * i + 1].key = op_adj_key(ed->to, ed->type, OP_ADJ_IN);
 		e[2 * i + 1].val = (uint64_t)ed->from << 32 | eid;
-		memcpy(ix[i].uuid, ed->uuid, 16);
-		ix[i].id = eid;
 	}
 	if (c)
 		mdb_cursor_close(c);

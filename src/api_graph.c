@@ -22,8 +22,11 @@ static int resolve(struct gq *g, const char *name, uint32_t *nid)
 	uint8_t u[16];
 	size_t i;
 
-	if (op_uuid_parse(u, name) == 0)
-		return op_adj_node_nid(g->txn, u, nid);
+	/* A uuid; and an import id may look like one, so on a miss go on
+	 * to the derived ids. */
+	if (op_uuid_parse(u, name) == 0 &&
+	    op_adj_node_nid(g->txn, u, nid) == OUTPOST_OK)
+		return OUTPOST_OK;
 	for (i = 0; g->schema && i < g->schema->ntables; i++) {
 		const char *parts[2];
 

@@ -115,6 +115,21 @@ int op_api_import_name(struct imp *m, int is_type, size_t index,
 	return rc;
 }
 
+int op_api_import_other_label(struct imp *m, const char *label,
+			      const char *id)
+{
+	size_t i;
+	uint32_t nid;
+
+	for (i = 0; i < m->s->ntables; i++)
+		if (m->s->tables[i].is_node &&
+		    strcasecmp(m->s->tables[i].name, label) != 0 &&
+		    op_api_import_existing(m, m->s->tables[i].name, id, &nid) ==
+			    OUTPOST_OK)
+			return 1;
+	return 0;
+}
+
 int op_api_import_existing(struct imp *m, const char *label, const char *id,
 			   uint32_t *nid)
 {
@@ -211,8 +226,12 @@ static int prepare_insert(struct imp *m, struct op_graph_csv *r,
 		op_buf_adds(&upd, " = excluded.");
 		op_rel_quote_ident(&upd, tc->name);
 	}
-	op_buf_addf(&sql, ") VALUES (%s) ON CONFLICT DO %s%s", op_buf_str(&vals),
-		    upd.len ? "UPDATE SET " : "NOTHING", op_buf_str(&upd));
+	/* The target is the primary key only: a clash on a unique column
+	 * is an error, never a merge into another node's row. */
+	op_buf_addf(&sql, ") VALUES (%s) ON CONFLICT(", op_buf_str(&vals));
+	op_rel_quote_ident(&sql, t->cols[t->pk].name);
+	op_buf_addf(&sql, ") DO %s%s", upd.len ? "UPDATE SET " : "NOTHING",
+		    op_buf_str(&upd));
 	rc = sql.oom ? op_err_set(&m->db->err, OUTPOST_ENOMEM, "out of memory")
 		     : op_rel_prepare(st, m->db->rel, op_buf_str(&sql), NULL,
 				      &m->db->err);
@@ -321,10 +340,20 @@ static int node_row(struct imp *m, struct op_graph_csv *r, size_t idcol,
 			return op_err_set(&m->db->err, OUTPOST_ECORRUPT,
 					  "%s:%zu: \"%.80s\" is not a uuid",
 					  file, line, id);
+		/* One uuid in either case is one node: key it canonically. */
+		op_uuid_format(text, u);
+		id = text;
 	} else {
-		const char *parts[2] = {t->name, id};
+		/* (label, id), or (label, space, id) in a neo4j id space, so
+		 * equal ids in two spaces are two nodes. */
+		const char *parts[3] = {t->name, ic->id_space, id};
 
-		op_uuid_v8(u, parts, 2);
+		if (ic->id_space)
+			op_uuid_v8(u, parts, 3);
+		else {
+			parts[1] = id;
+			op_uuid_v8(u, parts, 2);
+		}
 	}
 	op_buf_addf(&key, "%s" IMP_SEP "%s", ic->id_space ? ic->id_space : "",
 		    id);
@@ -437,11 +466,9 @@ static int run(struct imp *m, const char *const *nf, size_t nn,
 				       &m->db->err);
 	for (i = 0; rc == OUTPOST_OK && i < nr; i++)
 		rc = op_api_import_edges(m, rf[i]);
-	if (rc == OUTPOST_OK) {
-		op_api_import_dedupe_uuids(m);
+	if (rc == OUTPOST_OK)
 		rc = op_adj_bulk_edges(m->txn, m->edges, m->nedges,
 				       &m->db->err);
-	}
 	if (rc == OUTPOST_OK)
 		rc = op_rel_exec(m->db->rel, "UPDATE _outpost_clock SET "
 				 "applying = 0", &m->db->err);

@@ -32,7 +32,7 @@ static int end_nid(struct imp *m, struct op_graph_csv *r, size_t col,
 	const char *id = op_graph_csv_field(r, col);
 	long at = op_api_import_lookup(m, c->id_space, id);
 	size_t line = op_graph_csv_line(r);
-	uint16_t want;
+	uint16_t want, have;
 
 	if (at >= 0) {
 		*nid = m->nids[at];
@@ -53,8 +53,26 @@ static int end_nid(struct imp *m, struct op_graph_csv *r, size_t col,
 		return OUTPOST_OK;
 	}
 	if (op_api_import_existing(m, want_label, id, nid) == OUTPOST_OK &&
-	    op_adj_node_uuid(m->txn, *nid, uuid, NULL) == OUTPOST_OK)
-		return OUTPOST_OK;
+	    op_adj_node_uuid(m->txn, *nid, uuid, &have) == OUTPOST_OK) {
+		const struct op_table *wt = op_schema_table(m->s, want_label);
+
+		if (!wt || op_api_import_name(m, 0, (size_t)(wt - m->s->tables),
+					      &want) != OUTPOST_OK)
+			return op_err_set(&m->db->err, OUTPOST_ESCHEMA,
+					  "label %s of the type is not in the "
+					  "schema", want_label);
+		if (have == want)
+			return OUTPOST_OK;
+		return op_err_set(&m->db->err, OUTPOST_ESCHEMA, "%s:%zu: %s "
+				  "\"%.80s\" is not a %s node, as the type "
+				  "requires", op_graph_csv_path(r), line,
+				  c->header, id, want_label);
+	}
+	if (op_api_import_other_label(m, want_label, id))
+		return op_err_set(&m->db->err, OUTPOST_ESCHEMA, "%s:%zu: %s "
+				  "\"%.80s\" is not a %s node, as the type "
+				  "requires", op_graph_csv_path(r), line,
+				  c->header, id, want_label);
 	return op_err_set(&m->db->err, OUTPOST_ENOTFOUND, "%s:%zu: %s "
 			  "\"%.80s\": no such node (not in the node files "
 			  "nor in the store)", op_graph_csv_path(r), line,
@@ -83,7 +101,7 @@ static int edge_row(struct imp *m, struct op_graph_csv *r, size_t sc,
 		size_t tl = strlen(rt->name);
 
 		/* Deterministic: the same files give the same edge ids on
-		 * every store (repeats are told apart in dedupe_uuids). */
+		 * every store (repeats are told apart by the bulk load). */
 		memcpy(key, e.uuid, 16);
 		rc = end_nid(m, r, ec, rt->to, &e.to, key + 16);
 		memcpy(key + 32, rt->name, tl < 64 ? tl : 64);
@@ -96,35 +114,6 @@ static int edge_row(struct imp *m, struct op_graph_csv *r, size_t sc,
 	return rc == OUTPOST_ENOMEM ? op_err_set(&m->db->err, rc,
 						 "out of memory")
 				    : rc;
-}
-
-static int cmp_edge_uuid(const void *x, const void *y)
-{
-	return memcmp(((const struct op_adj_edge *)x)->uuid,
-		      ((const struct op_adj_edge *)y)->uuid, 16);
-}
-
-void op_api_import_dedupe_uuids(struct imp *m)
-{
-	size_t i, k = 0;
-
-	/* Equal uuids are the same (type, from, to) more than once, a
-	 * multigraph: the k-th repeat is given the uuid of
-	 * (type, from, to, k). The repeats
-	 * are identical records, so their order does not matter. */
-	qsort(m->edges, m->nedges, sizeof(*m->edges), cmp_edge_uuid);
-	for (i = 1; i < m->nedges; i++) {
-		uint8_t key[16 + sizeof(size_t)];
-
-		if (memcmp(m->edges[i].uuid, m->edges[i - 1 - k].uuid, 16)) {
-			k = 0;
-			continue;
-		}
-		k++;
-		memcpy(key, m->edges[i].uuid, 16);
-		memcpy(key + 16, &k, sizeof(k));
-		op_uuid_v8_fast(m->edges[i].uuid, key, sizeof(key));
-	}
 }
 
 int op_api_import_edges(struct imp *m, const char *path)

@@ -33,13 +33,14 @@ struct imp {
 	int32_t *type_ids;
 };
 
+/* 1 if id names a node of a node label other than label. */
+int op_api_import_other_label(struct imp *m, const char *label,
+			      const char *id);
 /* The adj id of a label or type name, cached per import. */
 int op_api_import_name(struct imp *m, int is_type, size_t index,
 		       uint16_t *out);
 
 int op_api_import_edges(struct imp *m, const char *path);
-/* Give repeated (type, from, to) edges distinct deterministic uuids. */
-void op_api_import_dedupe_uuids(struct imp *m);
 /* Index of the node this import gave `id` in `space`, or -1. */
 long op_api_import_lookup(const struct imp *m, const char *space,
 			  const char *id);

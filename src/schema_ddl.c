@@ -62,13 +62,17 @@ static void type_check(struct op_buf *b, const struct op_column *c)
 		op_buf_addf(b, " CHECK (%s = 0 OR %s = 1)", n, n);
 		break;
 	case OP_T_TIMESTAMP:
-		op_buf_addf(b, " CHECK (%s GLOB '[0-9][0-9][0-9][0-9]-[0-1]"
-			    "[0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6]"
-			    "[0-9]*Z' AND date(%s, '+0 days') = substr(%s, "
-			    "1, 10))", n, n, n);
+		/* IS, not =: date() of garbage is NULL, and a CHECK that
+		 * is NULL passes. */
+		op_buf_addf(b, " CHECK (%s IS NULL OR (%s GLOB '[0-9][0-9][0-9]"
+			    "[0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]"
+			    ":[0-6][0-9]*Z' AND date(%s, '+0 days') IS "
+			    "substr(%s, 1, 10) AND time(%s) IS NOT NULL))",
+			    n, n, n, n, n);
 		break;
 	case OP_T_DATE:
-		op_buf_addf(b, " CHECK (date(%s, '+0 days') = %s)", n, n);
+		op_buf_addf(b, " CHECK (%s IS NULL OR date(%s, '+0 days') IS "
+			    "%s)", n, n, n);
 		break;
 	case OP_T_JSON:
 		op_buf_addf(b, " CHECK (%s IS NULL OR json_valid(%s))", n, n);

@@ -53,6 +53,23 @@ TEST(csv, streams_large_file)
 TEST(csv, long_records)
 TEST(csv, header_column_limit)
 
+/* graph: traversals against networkx */
+TEST(graph, dag_matches_networkx)
+TEST(graph, cycles_matches_networkx)
+TEST(graph, multigraph_matches_networkx)
+TEST(graph, selfloops_matches_networkx)
+TEST(graph, disconnected_matches_networkx)
+TEST(graph, hubs_matches_networkx)
+TEST(graph, single_edge_key_after_repeated_ones)
+
+/* import: neo4j-admin CSV into the store */
+TEST(import, refusals_leave_store_unchanged)
+TEST(import, edges_to_nodes_in_store)
+TEST(import, typed_properties)
+TEST(import, uuid_ids_kept)
+TEST(import, deterministic_uuids)
+TEST(import, id_spaces)
+
 /* cli: end to end through the binary */
 TEST(cli, help_and_usage_exit_codes)
 TEST(cli, init_sql_formats)
