@@ -8,112 +8,6 @@
 
 #include "api_import_int.h"
 
-#define IMP_SEP "\x1f" /* between id space and id in map keys */
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static int map_grow(struct imp_idmap *m)
-{
-	size_t cap = m->cap ? m->cap * 2 : 1024, i;
-	char **keys = op_calloc(cap, sizeof(*keys));
-	uint32_t *vals = op_calloc(cap, sizeof(*vals));
-
-	if (!keys || !vals) {
-		op_free(keys);
-		op_free(vals);
-		return OUTPOST_ENOMEM;
-	}
-	for (i = 0; i < m->cap; i++) {
-		size_t j;
-
-		if (!m->keys[i])
-			continue;
-		for (j = hash_str(m->keys[i]) & (cap - 1); keys[j];
-		     j = (j + 1) & (cap - 1))
-			;
-		keys[j] = m->keys[i];
-		vals[j] = m->vals[i];
-	}
-	op_free(m->keys);
-	op_free(m->vals);
-	m->keys = keys;
-	m->vals = vals;
-	m->cap = cap;
-	return OUTPOST_OK;
-}
-
-/* Add key -> val; 0 if added, 1 if the key was there (*old its value). */
-static int map_add(struct imp_idmap *m, const char *key, uint32_t val,
-		   uint32_t *old)
-{
-	size_t j;
-
-	if (2 * (m->n + 1) > m->cap && map_grow(m) != OUTPOST_OK)
-		return OUTPOST_ENOMEM;
-	for (j = hash_str(key) & (m->cap - 1); m->keys[j];
-	     j = (j + 1) & (m->cap - 1))
-		if (strcmp(m->keys[j], key) == 0) {
-			*old = m->vals[j];
-			return 1;
-		}
-	if (!(m->keys[j] = op_strdup(key)))
-		return OUTPOST_ENOMEM;
-	m->vals[j] = val;
-	m->n++;
-	return 0;
-}
-
-long op_api_import_lookup(const struct imp *m, const char *space,
-			  const char *id)
-{
-	char small[256], *key = small;
-	size_t ls = strlen(space ? space : ""), li = strlen(id), j;
-	long found = -1;
-
-	if (!m->ids.cap)
-		return -1;
-	if (ls + li + 2 > sizeof(small) && !(key = op_malloc(ls + li + 2)))
-		return -1;
-	/* The same key map_add was given: "space" IMP_SEP "id". */
-	memcpy(key, space ? space : "", ls);
-	key[ls] = IMP_SEP[0];
-	memcpy(key + ls + 1, id, li + 1);
-	for (j = hash_str(key) & (m->ids.cap - 1); m->ids.keys[j];
-	     j = (j + 1) & (m->ids.cap - 1))
-		if (strcmp(m->ids.keys[j], key) == 0) {
-			found = (long)m->ids.vals[j];
-			break;
-		}
-	if (key != small)
-		op_free(key);
-	return found;
-}
-
-int op_api_import_name(struct imp *m, int is_type, size_t index,
-		       uint16_t *out)
-{
-	int32_t *cache = is_type ? m->type_ids : m->label_ids;
-	int rc;
-
-	if (cache[index] >= 0) {
-		*out = (uint16_t)cache[index];
-		return OUTPOST_OK;
-	}
-	rc = op_adj_name_id(m->txn, is_type ? "type" : "label",
-			    is_type ? m->s->rels[index].name
-				    : m->s->tables[index].name,
-			    1, out, &m->db->err);
-	if (rc == OUTPOST_OK)
-		cache[index] = *out;
-	return rc;
-}
 
 int op_api_import_other_label(struct imp *m, const char *label,
 			      const char *id)
@@ -145,12 +39,7 @@ int op_api_import_existing(struct imp *m, const char *label, const char *id,
 
 static void imp_free(struct imp *m)
 {
-	size_t i;
-
-	for (i = 0; i < m->ids.cap; i++)
-		op_free(m->ids.keys[i]);
-	op_free(m->ids.keys);
-	op_free(m->ids.vals);
+	op_api_import_map_free(m);
 	op_free(m->uuids);
 	op_free(m->labels);
 	op_free(m->nids);
@@ -314,11 +203,9 @@ static int node_row(struct imp *m, struct op_graph_csv *r, size_t idcol,
 							     op_graph_csv_path(r);
 	struct op_graph_csv_elem e = OP_GRAPH_CSV_ELEM_INIT(labcol);
 	const struct op_table *t;
-	struct op_buf key = {0};
 	uint8_t u[16];
 	char text[OP_UUID_TEXT];
 	uint16_t lab;
-	uint32_t old;
 	size_t ti, i, line = op_graph_csv_line(r);
 	int rc = op_graph_csv_array_next(r, &e, &m->db->err);
 
@@ -355,12 +242,7 @@ static int node_row(struct imp *m, struct op_graph_csv *r, size_t idcol,
 			op_uuid_v8(u, parts, 2);
 		}
 	}
-	op_buf_addf(&key, "%s" IMP_SEP "%s", ic->id_space ? ic->id_space : "",
-		    id);
-	rc = key.oom ? OUTPOST_ENOMEM
-		     : map_add(&m->ids, op_buf_str(&key), (uint32_t)m->nnodes,
-			       &old);
-	op_buf_free(&key);
+	rc = op_api_import_map_add(m, ic->id_space, id, u, id == text);
 	if (rc == 1)
 		return op_err_set(&m->db->err, OUTPOST_ECORRUPT, "%s:%zu: id "
 				  "\"%.80s\" appears twice", file, line, id);

@@ -14,11 +14,24 @@ struct imp_idmap {
 	size_t n;
 };
 
+/* uuid -> index of the node in this import. */
+struct imp_uslot {
+	uint8_t uuid[16];
+	uint32_t val;
+	uint32_t used;
+};
+struct imp_umap {
+	struct imp_uslot *slot;
+	size_t cap;
+	size_t n;
+};
+
 struct imp {
 	outpost *db;
 	struct op_schema *s;
 	struct op_adj_txn *txn;
-	struct imp_idmap ids;
+	struct imp_idmap ids;	   /* (space, id) -> node, non-uuid ids */
+	struct imp_umap uuids_map; /* uuid -> node, every node */
 	uint8_t (*uuids)[16]; /* nodes of this import, in file order */
 	uint16_t *labels;     /* index into s->tables */
 	uint32_t *nids;	      /* after the bulk load */
@@ -41,6 +54,11 @@ int op_api_import_name(struct imp *m, int is_type, size_t index,
 		       uint16_t *out);
 
 int op_api_import_edges(struct imp *m, const char *path);
+/* Record the node about to be pushed (index m->nnodes) under its uuid
+ * and, unless id is the uuid, under (space, id). 1 if already there. */
+int op_api_import_map_add(struct imp *m, const char *space, const char *id,
+			  const uint8_t uuid[16], int id_is_uuid);
+void op_api_import_map_free(struct imp *m);
 /* Index of the node this import gave `id` in `space`, or -1. */
 long op_api_import_lookup(const struct imp *m, const char *space,
 			  const char *id);

@@ -389,7 +389,16 @@ static size_t utf8_bad(const unsigned char *s, size_t n)
 
 	while (i < n) {
 		unsigned c = s[i], need, min, cp, k;
+		uint64_t w;
 
+		/* Eight ASCII bytes at a time: most CSV text is ASCII. */
+		if (n - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if (!(w & 0x8080808080808080ull)) {
+				i += 8;
+				continue;
+			}
+		}
 		if (c < 0x80) {
 			i++;
 			continue;
