@@ -50,9 +50,12 @@ typedef struct outpost_open_opts {
 	unsigned version;     /* OUTPOST_OPEN_OPTS_VERSION */
 	unsigned busy_ms;     /* how long to wait for another writer; 0 = 30 s */
 	int read_only;	      /* open without taking the write path */
+	/* Version 2: address space first reserved for the graph's map, in
+	 * bytes (0 = 1 GiB). It grows by itself when full. */
+	size_t graph_map_bytes;
 } outpost_open_opts;
-#define OUTPOST_OPEN_OPTS_VERSION 1u
-#define OUTPOST_OPEN_OPTS_INIT {OUTPOST_OPEN_OPTS_VERSION, 0u, 0}
+#define OUTPOST_OPEN_OPTS_VERSION 2u
+#define OUTPOST_OPEN_OPTS_INIT {OUTPOST_OPEN_OPTS_VERSION, 0u, 0, 0}
 
 /* Create a new store in directory dir (created if missing; it must not
  * already hold a store): SQLite file, LMDB environment, a random site id, an

@@ -44,9 +44,16 @@ struct op_adj_edge {
 	uint64_t hlc;
 };
 
-/* Open (creating if missing, with create) the LMDB environment in dir. */
-int op_adj_open(struct op_adj **out, const char *dir, int create,
+/* Open (creating if missing) the LMDB environment in dir, reserving at
+ * least map_bytes (0 = the default) of address space for its map. */
+int op_adj_open(struct op_adj **out, const char *dir, size_t map_bytes,
 		struct op_err *err);
+/* The code a write gets when the map is full: the caller aborts its
+ * transactions, calls op_adj_grow() and tries again. Never returned by
+ * the public API. */
+#define OP_ADJ_EFULL (-1000)
+/* Double the map; only with no transaction open in this process. */
+int op_adj_grow(struct op_adj *adj, struct op_err *err);
 void op_adj_close(struct op_adj *adj);
 /* The change-log seq up to which the graph has applied. */
 int op_adj_applied_seq(struct op_adj *adj, int64_t *out, struct op_err *err);

@@ -13,6 +13,9 @@
 
 int op_adj_error(int rc, const char *what, struct op_err *err)
 {
+	if (rc == MDB_MAP_FULL)
+		return op_err_set(err, OP_ADJ_EFULL, "graph store: %s: the map "
+				  "is full", what);
 	return op_err_set(err, rc == MDB_CORRUPTED || rc == MDB_INVALID ||
 					       rc == MDB_PAGE_NOTFOUND
 				       ? OUTPOST_ECORRUPT
@@ -51,7 +54,7 @@ static int open_dbis(struct op_adj *adj)
 	return rc;
 }
 
-int op_adj_open(struct op_adj **out, const char *dir, int create,
+int op_adj_open(struct op_adj **out, const char *dir, size_t map_bytes,
 		struct op_err *err)
 {
 	struct op_adj *adj = op_calloc(1, sizeof(*adj));
@@ -59,7 +62,8 @@ int op_adj_open(struct op_adj **out, const char *dir, int create,
 	int rc;
 
 	*out = NULL;
-	(void)create;
+	if (!map_bytes)
+		map_bytes = ADJ_INITIAL_MAP;
 	if (!adj)
 		return op_err_set(err, OUTPOST_ENOMEM, "out of memory");
 	rc = mdb_env_create(&adj->env);
@@ -72,8 +76,8 @@ int op_adj_open(struct op_adj **out, const char *dir, int create,
 	/* Reserve at least the initial map; keep a larger one made by
 	 * another process (set_mapsize(0) adopts the file's size). */
 	if (rc == 0 && mdb_env_info(adj->env, &info) == 0 &&
-	    info.me_mapsize < ADJ_INITIAL_MAP)
-		rc = mdb_env_set_mapsize(adj->env, ADJ_INITIAL_MAP);
+	    info.me_mapsize < map_bytes)
+		rc = mdb_env_set_mapsize(adj->env, map_bytes);
 	if (rc == 0)
 		rc = open_dbis(adj);
 	if (rc != 0) {
@@ -84,6 +88,16 @@ int op_adj_open(struct op_adj **out, const char *dir, int create,
 	}
 	*out = adj;
 	return OUTPOST_OK;
+}
+
+int op_adj_grow(struct op_adj *adj, struct op_err *err)
+{
+	MDB_envinfo info;
+	int rc = mdb_env_info(adj->env, &info);
+
+	if (rc == 0)
+		rc = mdb_env_set_mapsize(adj->env, info.me_mapsize * 2);
+	return rc == 0 ? OUTPOST_OK : op_adj_error(rc, "growing the map", err);
 }
 
 void op_adj_close(struct op_adj *adj)

@@ -357,16 +357,13 @@ static int run(struct imp *m, const char *const *nf, size_t nn,
 	return rc;
 }
 
-int outpost_import(outpost *db, const char *const *node_files,
+static int attempt(outpost *db, const char *const *node_files,
 		   size_t nnode_files, const char *const *rel_files,
-		   size_t nrel_files, const outpost_import_opts *opts)
+		   size_t nrel_files)
 {
 	struct imp m;
 	int rc;
 
-	if (!db || (nnode_files && !node_files) || (nrel_files && !rel_files) ||
-	    (opts && opts->version != OUTPOST_IMPORT_OPTS_VERSION))
-		return OUTPOST_EMISUSE;
 	memset(&m, 0, sizeof(m));
 	m.db = db;
 	/* SQLite's write lock first, then LMDB's (DESIGN section 2). */
@@ -384,5 +381,27 @@ int outpost_import(outpost *db, const char *const *node_files,
 	op_adj_abort(m.txn);
 	op_rel_rollback(db->rel);
 	imp_free(&m);
+	return rc;
+}
+
+int outpost_import(outpost *db, const char *const *node_files,
+		   size_t nnode_files, const char *const *rel_files,
+		   size_t nrel_files, const outpost_import_opts *opts)
+{
+	int rc, tries = 0;
+
+	if (!db || (nnode_files && !node_files) || (nrel_files && !rel_files) ||
+	    (opts && opts->version != OUTPOST_IMPORT_OPTS_VERSION))
+		return OUTPOST_EMISUSE;
+	/* A full map is grown, not reported: everything was rolled back,
+	 * so the import simply runs again in the bigger map. */
+	while ((rc = attempt(db, node_files, nnode_files, rel_files,
+			     nrel_files)) == OP_ADJ_EFULL &&
+	       tries++ < 16)
+		if ((rc = op_adj_grow(db->adj, &db->err)) != OUTPOST_OK)
+			break;
+	if (rc == OP_ADJ_EFULL)
+		rc = op_err_set(&db->err, OUTPOST_EIO, "graph store: the map "
+				"is still full after growing it 16 times");
 	return rc;
 }

@@ -22,6 +22,7 @@ struct outpost {
 	uint8_t site[16];
 	unsigned busy_ms;
 	int read_only;
+	size_t map_bytes;
 };
 
 /* Apply a parsed schema to the store inside one write transaction. */

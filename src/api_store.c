@@ -19,6 +19,7 @@ static outpost *handle_new(const char *dir, const outpost_open_opts *opts)
 	db->busy_ms = opts && opts->busy_ms ? opts->busy_ms
 					    : OP_DEFAULT_BUSY_MS;
 	db->read_only = opts ? opts->read_only : 0;
+	db->map_bytes = opts && opts->version >= 2 ? opts->graph_map_bytes : 0;
 	return db;
 }
 
@@ -43,7 +44,7 @@ static int open_parts(outpost *db, int create)
 		rc = op_rel_open(&db->rel, file, create, db->read_only,
 				 db->busy_ms, &db->err);
 	if (rc == OUTPOST_OK)
-		rc = op_adj_open(&db->adj, graph, create, &db->err);
+		rc = op_adj_open(&db->adj, graph, db->map_bytes, &db->err);
 	op_free(file);
 	op_free(graph);
 	return rc;
@@ -174,7 +175,7 @@ static int start(outpost **out, const char *dir,
 	*out = NULL;
 	if (!dir || !*dir)
 		return OUTPOST_EMISUSE;
-	if (opts && opts->version != OUTPOST_OPEN_OPTS_VERSION)
+	if (opts && opts->version != 1 && opts->version != 2)
 		return OUTPOST_EMISUSE;
 	if (sodium_init() < 0)
 		return OUTPOST_ERROR;

@@ -69,6 +69,7 @@ TEST(import, typed_properties)
 TEST(import, uuid_ids_kept)
 TEST(import, deterministic_uuids)
 TEST(import, id_spaces)
+TEST(import, full_map_grows)
 
 /* cli: end to end through the binary */
 TEST(cli, help_and_usage_exit_codes)

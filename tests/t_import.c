@@ -695,3 +695,48 @@ void test_import_id_spaces(struct t *t)
 	CHECK_EQ(n, 1);
 	outpost_close(db);
 }
+
+/* A map far too small for the import is grown, not reported: the import
+ * succeeds, every edge is there, and the store reopens with the bigger
+ * map. */
+void test_import_full_map_grows(struct t *t)
+{
+	outpost_open_opts o = OUTPOST_OPEN_OPTS_INIT;
+	outpost_traversal tr = OUTPOST_TRAVERSAL_INIT;
+	char d[512], schema[512], p[512], e[512];
+	const char *nf[1] = {p}, *ef[1] = {e}, *start[1] = {"p0"};
+	long long count = 0;
+	outpost *db = NULL;
+	FILE *f;
+	int i;
+
+	o.graph_map_bytes = 64 * 1024; /* a few pages */
+	t_path(d, t, "small");
+	CHECK(put(schema, t, "imp.json", imp_schema) == 0);
+	t_path(p, t, "many_points.csv");
+	t_path(e, t, "many_edges.csv");
+	f = fopen(p, "w");
+	CHECK(f != NULL);
+	fputs("id:ID,name,:LABEL\n", f);
+	for (i = 0; i < 3000; i++)
+		fprintf(f, "p%d,Point %d,Point\n", i, i);
+	CHECK(fclose(f) == 0);
+	f = fopen(e, "w");
+	CHECK(f != NULL);
+	fputs(":START_ID,:END_ID,:TYPE\n", f);
+	for (i = 1; i < 3000; i++) /* a star around p0, and a chain */
+		fprintf(f, "p0,p%d,LINK\np%d,p%d,NEAR\n", i, i - 1, i);
+	CHECK(fclose(f) == 0);
+	CHECK_OK(db, outpost_init(&db, d, &o));
+	CHECK_OK(db, outpost_schema_apply(db, schema));
+	CHECK_OK(db, outpost_import(db, nf, 1, ef, 1, NULL));
+	CHECK_OK(db, outpost_graph_count_many(db, &tr, start, 1, &count));
+	CHECK_EQ(count, 2999); /* p1..p2999 by LINK (p1 also by NEAR) */
+	outpost_close(db);
+	db = NULL;
+	CHECK_OK(db, outpost_open(&db, d, &o));
+	tr.max_depth = 0; /* reachability: everything from p0 */
+	CHECK_OK(db, outpost_graph_count_many(db, &tr, start, 1, &count));
+	CHECK_EQ(count, 2999);
+	outpost_close(db);
+}
