@@ -293,16 +293,20 @@ static int import_nodes(struct imp *m, const char *path)
 	labcol = op_graph_csv_find(r, OP_GRAPH_CSV_LABEL);
 	stmts = op_calloc(m->s->ntables + 1, sizeof(struct op_stmt *));
 	colmaps = op_calloc((m->s->ntables + 1) * nc, sizeof(*colmaps));
-	if (!stmts || !colmaps)
-		rc = op_err_set(&m->db->err, OUTPOST_ENOMEM, "out of memory");
-	else if (labcol == SIZE_MAX)
+	if (!stmts || !colmaps) {
+		op_free(stmts);
+		op_free(colmaps);
+		op_graph_csv_close(r);
+		return op_err_set(&m->db->err, OUTPOST_ENOMEM, "out of memory");
+	}
+	if (labcol == SIZE_MAX)
 		rc = op_err_set(&m->db->err, OUTPOST_ECORRUPT, "%s:1: no "
 				":LABEL column; every node needs its label",
 				path);
 	while (rc == OUTPOST_OK &&
 	       (rc = op_graph_csv_next(r, &m->db->err)) == OP_GRAPH_CSV_ROW)
 		rc = node_row(m, r, idcol, labcol, stmts, colmaps);
-	for (i = 0; stmts && i < m->s->ntables; i++)
+	for (i = 0; i < m->s->ntables; i++)
 		op_rel_finalize(stmts[i]);
 	op_free(stmts);
 	op_free(colmaps);
