@@ -63,23 +63,6 @@ struct op_graph_csv {
 
 /* ---- messages ---- */
 
-/* s made safe to quote in a message: no control bytes, quotes or
- * backslashes, at most SHOW_MAX bytes. */
-static void show(char *out, size_t n, const char *s)
-{
-	size_t i, len = strlen(s);
-	size_t keep = len < n - 1 ? len : n - 4;
-
-	for (i = 0; i < keep; i++)
-		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
-				 s[i] == '"' || s[i] == '\\'
-			       ? '?'
-			       : s[i];
-	if (keep < len)
-		memcpy(out + keep, "...", 4);
-	else
-		out[keep] = '\0';
-}
 
 /* "column K \"header\"" for column k (0-based), or "column K" before
  * the header is known or past its end. */
@@ -89,7 +72,7 @@ static void colref(char *out, size_t n, const struct op_graph_csv *r,
 	char shown[SHOW_MAX + 1];
 
 	if (k < r->ncols && r->cols[k].header) {
-		show(shown, sizeof(shown), r->cols[k].header);
+		op_show(shown, sizeof(shown), r->cols[k].header);
 		snprintf(out, n, "column %zu \"%s\"", k + 1, shown);
 	} else {
 		snprintf(out, n, "column %zu", k + 1);
@@ -535,7 +518,7 @@ static int set_type(struct op_graph_csv *r, size_t k, const char *t,
 	tt = op_strndup(t, c->is_array ? n + 2 : n);
 	if (!tt)
 		return op_err_set(err, OUTPOST_ENOMEM, "out of memory");
-	show(shown, sizeof(shown), tt);
+	op_show(shown, sizeof(shown), tt);
 	op_free(tt);
 	if (n == 0 && !c->is_array)
 		snprintf(reason, sizeof(reason), "missing type after ':' %s",
@@ -640,7 +623,7 @@ static int check_unique(struct op_graph_csv *r, size_t k, struct op_err *err)
 			return col_err(r, k, err, reason);
 		}
 		if (c->name && d->name && strcmp(c->name, d->name) == 0) {
-			show(shown, sizeof(shown), c->name);
+			op_show(shown, sizeof(shown), c->name);
 			snprintf(reason, sizeof(reason), "property \"%s\" is "
 				 "also column %zu", shown, j + 1);
 			return col_err(r, k, err, reason);
@@ -981,7 +964,7 @@ static int parse_value(const struct op_graph_csv *r, size_t k, size_t elem,
 	m = strlen(where);
 	if (elem)
 		snprintf(where + m, sizeof(where) - m, " element %zu", elem);
-	show(shown, sizeof(shown), text);
+	op_show(shown, sizeof(shown), text);
 	if (text[0] == '\0')
 		snprintf(reason, sizeof(reason), "empty, expected %s",
 			 value_what[kind]);

@@ -291,7 +291,7 @@ static void parse_column(struct op_parse *p, struct op_column *c,
 	if (!cJSON_IsString(t) || !parse_type(t->valuestring, &c->type)) {
 		char shown[80];
 
-		op_schema_show(shown, sizeof(shown),
+		op_show(shown, sizeof(shown),
 			       cJSON_IsString(t) ? t->valuestring : "?");
 		op_schema_perr(p, kp, "unknown type \"%s\" (expected one of: "
 			       "uuid, text, integer, real, boolean, "

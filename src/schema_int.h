@@ -24,8 +24,6 @@ void op_schema_perr(struct op_parse *p, const char *path, const char *fmt,
 /* path + "." + key (or ["key"] when key is not an identifier). */
 void op_schema_path_key(char *out, const char *base, const char *key);
 void op_schema_path_idx(char *out, const char *base, size_t i);
-/* A name made safe to print: control bytes replaced, long names cut. */
-void op_schema_show(char *out, size_t n, const char *s);
 /* Refuse keys not in allowed (NULL-terminated) and duplicate keys. */
 void op_schema_check_keys(struct op_parse *p, const cJSON *obj,
 			  const char *path, const char *const *allowed);

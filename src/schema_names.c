@@ -28,22 +28,6 @@ void op_schema_perr(struct op_parse *p, const char *path, const char *fmt,
 	op_buf_adds(&p->errs, "\n");
 }
 
-void op_schema_show(char *out, size_t n, const char *s)
-{
-	size_t i, len = strlen(s);
-	size_t keep = len < n - 1 ? len : n - 4;
-
-	for (i = 0; i < keep; i++)
-		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
-					 s[i] == '"' || s[i] == '\\'
-				 ? '?'
-				 : s[i];
-	if (keep < len)
-		memcpy(out + keep, "...", 4);
-	else
-		out[keep] = '\0';
-}
-
 static int is_ident(const char *s)
 {
 	size_t i;
@@ -60,7 +44,7 @@ void op_schema_path_key(char *out, const char *base, const char *key)
 {
 	char shown[80];
 
-	op_schema_show(shown, sizeof(shown), key);
+	op_show(shown, sizeof(shown), key);
 	if (is_ident(key))
 		snprintf(out, OP_PATH_MAX, "%s.%s", base, shown);
 	else
@@ -77,7 +61,7 @@ int op_schema_check_name(struct op_parse *p, const char *name,
 {
 	char shown[80];
 
-	op_schema_show(shown, sizeof(shown), name);
+	op_show(shown, sizeof(shown), name);
 	if (!is_ident(name)) {
 		op_schema_perr(p, path, "%s name \"%s\" is not an identifier "
 			       "(letters, digits and _, not starting with a "
@@ -116,7 +100,7 @@ void op_schema_check_keys(struct op_parse *p, const cJSON *obj,
 		char kp[OP_PATH_MAX], shown[80];
 
 		op_schema_path_key(kp, path, a->string);
-		op_schema_show(shown, sizeof(shown), a->string);
+		op_show(shown, sizeof(shown), a->string);
 		for (b = obj->child; b != a; b = b->next)
 			if (strcmp(a->string, b->string) == 0)
 				break;

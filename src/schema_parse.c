@@ -112,7 +112,7 @@ static void parse_index_column(struct op_parse *p, struct op_index *ix,
 	else if (sp && strcasecmp(sp + 1, "ASC") != 0) {
 		char shown[80];
 
-		op_schema_show(shown, sizeof(shown), sp + 1);
+		op_show(shown, sizeof(shown), sp + 1);
 		op_schema_perr(p, path, "unknown order \"%s\" (expected ASC "
 			       "or DESC)", shown);
 	}

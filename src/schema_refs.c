@@ -77,7 +77,7 @@ static void check_indexes(struct op_parse *p, const struct op_table *t,
 			if (!c) {
 				char shown[80];
 
-				op_schema_show(shown, sizeof(shown),
+				op_show(shown, sizeof(shown),
 					       ix->cols[j]);
 				op_schema_perr(p, cp, "unknown column \"%s\"",
 					       shown);
@@ -139,7 +139,7 @@ void op_schema_check_refs(struct op_parse *p)
 
 			op_schema_path_key(kp, tp, "sync");
 			op_schema_path_key(cp, kp, "scope");
-			op_schema_show(shown, sizeof(shown), t->scope_column);
+			op_show(shown, sizeof(shown), t->scope_column);
 			op_schema_perr(p, cp, "scope column \"%s\" is not a "
 				       "column of %s", shown, t->name);
 		}

@@ -29,6 +29,11 @@ struct op_err {
 int op_err_set(struct op_err *err, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Text from outside made safe to quote in a message: control bytes,
+ * quotes and backslashes become '?', and a long text is cut with "...".
+ * out has n bytes (n >= 4). */
+void op_show(char *out, size_t n, const char *s);
+
 /* ---- growable byte buffer, always NUL-terminated ---- */
 struct op_buf {
 	char *p;

@@ -1,6 +1,7 @@
 /* util_err.c - error messages. A message is set once, where the failure is
  * first seen, and travels up beside the unchanged return code. */
 #include <stdio.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -14,6 +15,22 @@ int op_err_set(struct op_err *err, int rc, const char *fmt, ...)
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+void op_show(char *out, size_t n, const char *s)
+{
+	size_t i, len = strlen(s);
+	size_t keep = len < n - 1 ? len : n - 4;
+
+	for (i = 0; i < keep; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
+					 s[i] == '"' || s[i] == '\\'
+				 ? '?'
+				 : s[i];
+	if (keep < len)
+		memcpy(out + keep, "...", 4);
+	else
+		out[keep] = '\0';
 }
 
 const char *outpost_errstr(int rc)

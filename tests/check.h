@@ -91,6 +91,8 @@ int t_write(const char *path, const char *text);
  * Returns the exit status (or -1). */
 int t_sh(char **out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* tmpl with every "@" replaced by path (expected messages name files). */
+void t_expand(char *out, size_t n, const char *tmpl, const char *path);
 /* The outpost binary under test. */
 const char *t_bin(void);
 /* A store in the test's directory with a shipped schema applied. */

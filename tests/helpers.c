@@ -17,6 +17,21 @@ void t_schema(char out[512], const char *name)
 	snprintf(out, 512, "%s/%s", dir ? dir : "schema", name);
 }
 
+void t_expand(char *out, size_t n, const char *tmpl, const char *path)
+{
+	size_t len = 0, pl = strlen(path);
+
+	for (; *tmpl && len + pl + 1 < n; tmpl++) {
+		if (*tmpl == '@') {
+			memcpy(out + len, path, pl);
+			len += pl;
+		} else {
+			out[len++] = *tmpl;
+		}
+	}
+	out[len] = '\0';
+}
+
 const char *t_bin(void)
 {
 	const char *b = getenv("OUTPOST_BIN");

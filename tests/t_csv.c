@@ -25,21 +25,6 @@ static int write_bytes(const char *path, const char *data, size_t len)
 	return fclose(f) != 0 || rc ? -1 : 0;
 }
 
-/* tmpl with every "@" replaced by path. */
-static void expand(char *out, size_t n, const char *tmpl, const char *path)
-{
-	size_t len = 0, pl = strlen(path);
-
-	for (; *tmpl && len + pl + 1 < n; tmpl++) {
-		if (*tmpl == '@') {
-			memcpy(out + len, path, pl);
-			len += pl;
-		} else {
-			out[len++] = *tmpl;
-		}
-	}
-	out[len] = '\0';
-}
 
 static const char *const type_names[] = {"string", "int",  "float",
 					 "boolean", "date", "datetime"};
@@ -329,7 +314,7 @@ static int bad_case(struct t *t, const char *path, size_t i)
 		t_fail(t, __FILE__, __LINE__, "case %zu: cannot write", i);
 		return 1;
 	}
-	expand(want, sizeof(want), bad[i].want, path);
+	t_expand(want, sizeof(want), bad[i].want, path);
 	rc = op_graph_csv_open(&r, path, bad[i].kind, &err);
 	while (rc >= 0 && (rc = op_graph_csv_next(r, &err)) > 0)
 		;
@@ -368,7 +353,7 @@ void test_csv_malformed_cases(struct t *t)
 	t_path(path, t, "missing.csv");
 	CHECK_RC(op_graph_csv_open(&r, path, NODES, &err), OUTPOST_ENOTFOUND);
 	CHECK(r == NULL);
-	expand(want, sizeof(want), "@: cannot open: No such file or directory",
+	t_expand(want, sizeof(want), "@: cannot open: No such file or directory",
 	       path);
 	CHECK_STR(err.msg, want);
 	CHECK_RC(op_graph_csv_open(&r, path, (enum op_graph_csv_kind)7, &err),
@@ -469,7 +454,7 @@ void test_csv_typed_values(struct t *t)
 		CHECK_EQ(op_graph_csv_is_empty(r, 1), values[i].text[0] == 0);
 		rc = get_value(r, values[i].type, got, sizeof(got), &err);
 		op_graph_csv_close(r);
-		expand(want, sizeof(want), values[i].want, path);
+		t_expand(want, sizeof(want), values[i].want, path);
 		if (values[i].ok ? rc != OUTPOST_OK || strcmp(got, want) != 0
 				 : rc != OUTPOST_ECORRUPT ||
 					   strcmp(err.msg, want) != 0)
@@ -617,15 +602,15 @@ void test_csv_array_errors(struct t *t)
 	CHECK_EQ(join_elems(r, 1, got, sizeof(got)), 0);
 	CHECK_STR(got, "/"); /* ";" is two empty elements */
 	CHECK_RC(bad_elem(r, 2, 'i', &err), OUTPOST_ECORRUPT);
-	expand(want, sizeof(want), "@:4: column 3 \"n:int[]\" element 2: "
+	t_expand(want, sizeof(want), "@:4: column 3 \"n:int[]\" element 2: "
 	       "empty, expected an integer", path);
 	CHECK_STR(err.msg, want);
 	CHECK_RC(bad_elem(r, 3, 'd', &err), OUTPOST_ECORRUPT);
-	expand(want, sizeof(want), "@:4: column 4 \"f:double[]\" element 2: "
+	t_expand(want, sizeof(want), "@:4: column 4 \"f:double[]\" element 2: "
 	       "\"y\" is not a number", path);
 	CHECK_STR(err.msg, want);
 	CHECK_RC(bad_elem(r, 4, 'b', &err), OUTPOST_ECORRUPT);
-	expand(want, sizeof(want), "@:4: column 5 \"b:boolean[]\" element 1: "
+	t_expand(want, sizeof(want), "@:4: column 5 \"b:boolean[]\" element 1: "
 	       "\"maybe\" is not true or false", path);
 	CHECK_STR(err.msg, want);
 	/* misuse: a column past the end, an element not started */
@@ -766,7 +751,7 @@ void test_csv_long_records(struct t *t)
 		rc = op_graph_csv_next(r, &err);
 		op_graph_csv_close(r);
 		CHECK_RC(rc, OUTPOST_ECORRUPT);
-		expand(want, sizeof(want),
+		t_expand(want, sizeof(want),
 		       i ? "@:2: record longer than 16 MiB (the quote of "
 			   "column 2 \"a\" opened on line 2 may never close)"
 			 : "@:2: record longer than 16 MiB",
@@ -799,7 +784,7 @@ void test_csv_header_column_limit(struct t *t)
 	CHECK_EQ(write_bytes(path, op_buf_str(&b), 0), 0);
 	op_buf_free(&b);
 	CHECK_RC(op_graph_csv_open(&r, path, NODES, &err), OUTPOST_ECORRUPT);
-	expand(want, sizeof(want), "@:1: the header has 4097 columns, more "
+	t_expand(want, sizeof(want), "@:1: the header has 4097 columns, more "
 	       "than 4096", path);
 	CHECK_STR(err.msg, want);
 }

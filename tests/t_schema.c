@@ -263,21 +263,6 @@ static const struct {
      "@: " COL_A ".not_nul: unknown key \"not_nul\" " A_KEYS},
 };
 
-/* tmpl with every "@" replaced by path. */
-static void expand(char *out, size_t n, const char *tmpl, const char *path)
-{
-	size_t len = 0, pl = strlen(path);
-
-	for (; *tmpl && len + pl + 1 < n; tmpl++) {
-		if (*tmpl == '@') {
-			memcpy(out + len, path, pl);
-			len += pl;
-		} else {
-			out[len++] = *tmpl;
-		}
-	}
-	out[len] = '\0';
-}
 
 /* 0 if case i is refused with its exact message and leaves no table. */
 static int bad_case(struct t *t, outpost *db, const char *path, size_t i)
@@ -290,7 +275,7 @@ static int bad_case(struct t *t, outpost *db, const char *path, size_t i)
 		       path);
 		return 1;
 	}
-	expand(want, sizeof(want), bad[i].want, path);
+	t_expand(want, sizeof(want), bad[i].want, path);
 	rc = outpost_schema_apply(db, path);
 	if (rc != OUTPOST_ESCHEMA || strcmp(outpost_errmsg(db), want) != 0) {
 		t_fail(t, __FILE__, __LINE__,
