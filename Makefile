@@ -52,6 +52,7 @@ $(BUILD)/%.o: %.c
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
+	rm -f $@ # ar only adds: a removed source must leave the archive too
 	$(AR) rcs $@ $^
 
 $(BIN): $(CLI_OBJ) $(LIB)

@@ -1,4 +1,4 @@
-/* t_csv.c - the neo4j-admin CSV reader (src/graph_csv.c): valid files
+/* t_csv.c - the neo4j-admin CSV reader (src/graph_csv_*.c): valid files
  * read back exactly (quotes, line breaks, CRLF, BOM, arrays, id spaces,
  * the bench generator's headers), every malformed header and record is
  * refused with its exact message, typed values, and a 200,000-line file
