@@ -29,6 +29,12 @@ struct op_graph_set {
 	uint64_t *slot; /* (nid + 1) << 32 | value; 0 = empty */
 	size_t cap;	/* a power of two */
 	size_t n;
+	/* A set of nids below dense_n may turn into a bitmap once it holds
+	 * dense_n / 128 of them: from there the bitmap is smaller than the
+	 * hash table, so memory still follows what was visited. Values are
+	 * then not kept (BFS needs none). dense_n 0 = never. */
+	uint32_t dense_n;
+	uint64_t *bits;
 };
 
 struct op_graph_list {
@@ -45,8 +51,9 @@ struct op_graph_ctx {
 	struct op_adj_txn *txn;
 	struct op_adj_scan fwd;
 	struct op_adj_scan rev;
-	struct op_graph_set set[4];
+	struct op_graph_set set[4];  /* shortest paths: parents, depths */
 	struct op_graph_list list[4];
+	struct op_graph_set visited; /* BFS: may turn into a bitmap */
 };
 
 int op_graph_ctx_open(struct op_graph_ctx *c, struct op_adj_txn *t,
@@ -73,7 +80,7 @@ void op_graph_set_free(struct op_graph_set *s);
 void op_graph_set_reset(struct op_graph_set *s);
 /* 1 if nid was added (with value), 0 if present, <0 out of memory. */
 int op_graph_set_add(struct op_graph_set *s, uint32_t nid, uint32_t value);
-/* 1 and *value if present, else 0. */
+/* 1 and *value if present, else 0 (a dense set keeps no values). */
 int op_graph_set_get(const struct op_graph_set *s, uint32_t nid,
 		     uint32_t *value);
 

@@ -73,6 +73,10 @@ int op_graph_ctx_open(struct op_graph_ctx *c, struct op_adj_txn *t,
 		op_graph_ctx_close(c);
 		return op_err_set(err, rc, "graph store: cannot open a cursor");
 	}
+	/* The BFS visited set keeps no values, so it may become a bitmap
+	 * over the graph's nids once it is large enough to be worth it. */
+	if (op_adj_node_count(t, &c->visited.dense_n) != OUTPOST_OK)
+		c->visited.dense_n = 0;
 	return OUTPOST_OK;
 }
 
@@ -86,6 +90,7 @@ void op_graph_ctx_close(struct op_graph_ctx *c)
 		op_graph_set_free(&c->set[i]);
 		op_graph_list_free(&c->list[i]);
 	}
+	op_graph_set_free(&c->visited);
 }
 
 /* Visit every neighbour of u; new ones go to the next level. */
@@ -123,7 +128,7 @@ int op_graph_bfs(struct op_graph_ctx *c, const struct op_graph_query *q,
 		 uint32_t start, op_graph_visit_fn fn, void *ctx,
 		 uint64_t *count, struct op_err *err)
 {
-	struct level lv = {&c->set[0], &c->list[0], &c->list[1], 0, 0};
+	struct level lv = {&c->visited, &c->list[0], &c->list[1], 0, 0};
 	int depth, rc = OUTPOST_OK;
 
 	*count = 0;

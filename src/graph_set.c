@@ -14,13 +14,17 @@ void op_graph_set_init(struct op_graph_set *s)
 
 void op_graph_set_free(struct op_graph_set *s)
 {
+	uint32_t dense_n = s->dense_n;
+
 	op_free(s->slot);
+	op_free(s->bits);
 	memset(s, 0, sizeof(*s));
+	s->dense_n = dense_n;
 }
 
 void op_graph_set_reset(struct op_graph_set *s)
 {
-	if (s->cap > 4096)
+	if (s->cap > 4096 || s->bits)
 		op_graph_set_free(s);
 	else if (s->n)
 		memset(s->slot, 0, s->cap * sizeof(*s->slot));
@@ -57,10 +61,45 @@ static int grow(struct op_graph_set *s)
 	return OUTPOST_OK;
 }
 
+/* Move every nid into a bitmap of dense_n bits. */
+static int densify(struct op_graph_set *s)
+{
+	size_t i;
+
+	s->bits = op_calloc(((size_t)s->dense_n + 63) / 64, sizeof(uint64_t));
+	if (!s->bits)
+		return OUTPOST_ENOMEM;
+	for (i = 0; i < s->cap; i++)
+		if (s->slot[i]) {
+			uint32_t nid = (uint32_t)(s->slot[i] >> 32) - 1;
+
+			s->bits[nid / 64] |= 1ull << (nid % 64);
+		}
+	op_free(s->slot);
+	s->slot = NULL;
+	s->cap = 0;
+	return OUTPOST_OK;
+}
+
 int op_graph_set_add(struct op_graph_set *s, uint32_t nid, uint32_t value)
 {
 	uint64_t key = (uint64_t)nid + 1;
 	size_t j;
+
+	if (s->bits && nid < s->dense_n) {
+		uint64_t bit = 1ull << (nid % 64);
+
+		if (s->bits[nid / 64] & bit)
+			return 0;
+		s->bits[nid / 64] |= bit;
+		s->n++;
+		return 1;
+	}
+	if (s->dense_n && !s->bits && s->n >= s->dense_n / 128 &&
+	    s->n >= 64 && nid < s->dense_n && densify(s) != OUTPOST_OK)
+		return OUTPOST_ENOMEM;
+	if (s->bits) /* densified just now */
+		return op_graph_set_add(s, nid, value);
 
 	if (2 * (s->n + 1) > s->cap && grow(s) != OUTPOST_OK)
 		return OUTPOST_ENOMEM;
@@ -78,6 +117,10 @@ int op_graph_set_get(const struct op_graph_set *s, uint32_t nid,
 	uint64_t key = (uint64_t)nid + 1;
 	size_t j;
 
+	if (s->bits && nid < s->dense_n) {
+		*value = 0;
+		return (s->bits[nid / 64] >> (nid % 64)) & 1;
+	}
 	if (!s->cap)
 		return 0;
 	for (j = hash(nid, s->cap - 1); s->slot[j]; j = (j + 1) & (s->cap - 1))
