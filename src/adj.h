@@ -22,16 +22,6 @@ struct op_adj_txn;
 /* Relationship types and labels get small ids, stored in the env. */
 #define OP_ADJ_MAX_TYPES 4096
 
-/* One adjacency entry: the neighbour's nid and the edge's eid. */
-static inline uint32_t op_adj_nbr(uint64_t v)
-{
-	return (uint32_t)(v >> 32);
-}
-static inline uint32_t op_adj_eid(uint64_t v)
-{
-	return (uint32_t)v;
-}
-
 /* An edge record. */
 struct op_adj_edge {
 	uint8_t uuid[16];

@@ -326,17 +326,13 @@ static int run(struct imp *m, const char *const *nf, size_t nn,
 		return op_err_set(&m->db->err, OUTPOST_ESCHEMA, "apply a "
 				  "schema before importing (outpost schema "
 				  "apply FILE)");
-	{
-		m->label_ids = op_malloc((m->s->ntables + 1) * 4);
-		m->type_ids = op_malloc((m->s->nrels + 1) * 4);
-		if (!m->label_ids || !m->type_ids)
-			rc = op_err_set(&m->db->err, OUTPOST_ENOMEM,
-					"out of memory");
-		else {
-			memset(m->label_ids, 0xff, (m->s->ntables + 1) * 4);
-			memset(m->type_ids, 0xff, (m->s->nrels + 1) * 4);
-		}
-	}
+	/* Name-id caches, -1 (all bits set) until looked up. */
+	m->label_ids = op_malloc((m->s->ntables + 1) * 4);
+	m->type_ids = op_malloc((m->s->nrels + 1) * 4);
+	if (!m->label_ids || !m->type_ids)
+		return op_err_set(&m->db->err, OUTPOST_ENOMEM, "out of memory");
+	memset(m->label_ids, 0xff, (m->s->ntables + 1) * 4);
+	memset(m->type_ids, 0xff, (m->s->nrels + 1) * 4);
 	/* Central-wins labels accept the rows as from central; no per-row
 	 * capture for a bulk load. */
 	if (rc == OUTPOST_OK)

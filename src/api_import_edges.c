@@ -24,51 +24,37 @@ static int push_edge(struct imp *m, const struct op_adj_edge *e)
 	return OUTPOST_OK;
 }
 
-/* One end of an edge: its nid, checked against the label the type wants. */
+/* One end of an edge: its nid, checked against the label the type wants.
+ * The node is this import's, or already in the store. */
 static int end_nid(struct imp *m, struct op_graph_csv *r, size_t col,
 		   const char *want_label, uint32_t *nid, uint8_t uuid[16])
 {
 	const struct op_graph_csv_col *c = op_graph_csv_col(r, col);
 	const char *id = op_graph_csv_field(r, col);
+	const struct op_table *wt = op_schema_table(m->s, want_label);
 	long at = op_api_import_lookup(m, c->id_space, id);
 	size_t line = op_graph_csv_line(r);
 	uint16_t want, have;
+	int found;
 
+	if (!wt || op_api_import_name(m, 0, (size_t)(wt - m->s->tables),
+				      &want) != OUTPOST_OK)
+		return op_err_set(&m->db->err, OUTPOST_ESCHEMA, "label %s of "
+				  "the type is not in the schema", want_label);
 	if (at >= 0) {
 		*nid = m->nids[at];
 		memcpy(uuid, m->uuids[at], 16);
-		const struct op_table *wt = op_schema_table(m->s, want_label);
-
-		if (!wt || op_api_import_name(m, 0, (size_t)(wt - m->s->tables),
-					      &want) != OUTPOST_OK)
-			return op_err_set(&m->db->err, OUTPOST_ESCHEMA,
-					  "label %s of the type is not in the "
-					  "schema", want_label);
-		if (m->labels[at] != want)
-			return op_err_set(&m->db->err, OUTPOST_ESCHEMA,
-					  "%s:%zu: %s \"%.80s\" is not a %s "
-					  "node, as the type requires",
-					  op_graph_csv_path(r), line,
-					  c->header, id, want_label);
+		have = m->labels[at];
+		found = 1;
+	} else {
+		found = op_api_import_existing(m, want_label, id, nid) ==
+				OUTPOST_OK &&
+			op_adj_node_uuid(m->txn, *nid, uuid, &have) ==
+				OUTPOST_OK;
+	}
+	if (found && have == want)
 		return OUTPOST_OK;
-	}
-	if (op_api_import_existing(m, want_label, id, nid) == OUTPOST_OK &&
-	    op_adj_node_uuid(m->txn, *nid, uuid, &have) == OUTPOST_OK) {
-		const struct op_table *wt = op_schema_table(m->s, want_label);
-
-		if (!wt || op_api_import_name(m, 0, (size_t)(wt - m->s->tables),
-					      &want) != OUTPOST_OK)
-			return op_err_set(&m->db->err, OUTPOST_ESCHEMA,
-					  "label %s of the type is not in the "
-					  "schema", want_label);
-		if (have == want)
-			return OUTPOST_OK;
-		return op_err_set(&m->db->err, OUTPOST_ESCHEMA, "%s:%zu: %s "
-				  "\"%.80s\" is not a %s node, as the type "
-				  "requires", op_graph_csv_path(r), line,
-				  c->header, id, want_label);
-	}
-	if (op_api_import_other_label(m, want_label, id))
+	if (found || op_api_import_other_label(m, want_label, id))
 		return op_err_set(&m->db->err, OUTPOST_ESCHEMA, "%s:%zu: %s "
 				  "\"%.80s\" is not a %s node, as the type "
 				  "requires", op_graph_csv_path(r), line,
