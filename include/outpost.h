@@ -143,8 +143,9 @@ OUTPOST_API int outpost_sql(outpost *db, const char *sql,
 			    outpost_row_fn row, void *ctx);
 
 /* outpost_sql() as the central authority: central_wins tables accept the
- * writes, and nothing is captured (like changes pulled from central, they
- * are not this device's to push). For loading curriculum into a store that
+ * writes, and nothing is captured for sync (like changes pulled from
+ * central, they are not this device's to push); node rows are logged
+ * under the central site (all zeros) so the graph gets its nodes. For loading curriculum into a store that
  * has no server yet, e.g. a kiosk or a laptop prototype. The whole script
  * holds the write lock. */
 OUTPOST_API int outpost_sql_central(outpost *db, const char *sql,
@@ -211,7 +212,7 @@ OUTPOST_API int outpost_status_get(outpost_status *out, outpost *db);
 #define OUTPOST_BOTH 3
 
 /* What a traversal follows. Start from OUTPOST_TRAVERSAL_INIT (out, any
- * type, depth exactly 1). */
+ * type, depth exactly 1). Version 1 callers (no as_of) still work. */
 typedef struct outpost_traversal {
 	unsigned version;
 	const char *const *types; /* relationship types; NULL = any */
@@ -220,10 +221,14 @@ typedef struct outpost_traversal {
 	int min_depth;		  /* count nodes at distance >= min_depth */
 	int max_depth;		  /* ... and <= max_depth; 0 = unbounded */
 	long long limit;	  /* stop after this many nodes; 0 = no limit */
+	/* Version 2: a timestamp ("2026-01-31T12:00:00Z"): follow only
+	 * edges valid then (valid_from <= as_of < valid_to; types without
+	 * validity are always valid). NULL = every edge. */
+	const char *as_of;
 } outpost_traversal;
-#define OUTPOST_TRAVERSAL_VERSION 1u
+#define OUTPOST_TRAVERSAL_VERSION 2u
 #define OUTPOST_TRAVERSAL_INIT                                               \
-	{OUTPOST_TRAVERSAL_VERSION, NULL, 0, OUTPOST_OUT, 1, 1, 0}
+	{OUTPOST_TRAVERSAL_VERSION, NULL, 0, OUTPOST_OUT, 1, 1, 0, NULL}
 
 /* Called per node a traversal yields: its uuid (borrowed for the call)
  * and its distance from the start. Return non-zero to stop. */
@@ -261,6 +266,81 @@ OUTPOST_API int outpost_graph_path_many(outpost *db,
 					const char *const *a,
 					const char *const *b, size_t n,
 					long long *lengths);
+
+/* The ancestors of node by type (every node with a path to it along
+ * type's edges), in topological order: each after all its ancestors
+ * (what to learn first). Equal ranks are ordered by uuid, so the order
+ * is the same on every store. The node itself is not listed. fn (may be
+ * NULL) gets each with its depth 0; *count (may be NULL) how many.
+ * OUTPOST_EREFUSED if the ancestors hold a cycle. */
+OUTPOST_API int outpost_graph_topo(outpost *db, const char *type,
+				   const char *node, outpost_node_fn fn,
+				   void *ctx, long long *count);
+
+/* ---- graph writes ----------------------------------------------------- */
+
+/* An edge to add. Start from OUTPOST_EDGE_INIT. */
+typedef struct outpost_edge {
+	unsigned version;
+	const char *type;	/* a relationship type of the schema */
+	const char *from;	/* node uuid or import id */
+	const char *to;
+	const char *properties; /* JSON object of the type's properties, or
+				   NULL */
+	const char *valid_from; /* timestamp, or NULL = unbounded; only for
+				   types declared with validity */
+	const char *valid_to;	/* exclusive; NULL = unbounded */
+	int central;		/* write as the central authority: see
+				   outpost_sql_central() */
+} outpost_edge;
+#define OUTPOST_EDGE_VERSION 1u
+#define OUTPOST_EDGE_INIT                                                    \
+	{OUTPOST_EDGE_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, 0}
+
+/* Add an edge: one change-log entry and the adjacency, committed together
+ * (DESIGN section 2). uuid (37 bytes, may be NULL) gets the new edge's
+ * uuid. OUTPOST_ENOTFOUND if an end names no node; OUTPOST_EREFUSED if
+ * the ends' labels are not the type's, the type is central_wins (unless
+ * e->central), or the type is acyclic and the edge would close a cycle
+ * (the message names the cycle). */
+OUTPOST_API int outpost_graph_edge_add(outpost *db, const outpost_edge *e,
+				       char *uuid);
+
+/* Change an edge's properties (the keys given replace theirs; a null
+ * value removes one) and validity (e->valid_from/valid_to, NULL = keep);
+ * e->from and e->to must be NULL (an edge's ends do not move) and
+ * e->type may be NULL. */
+OUTPOST_API int outpost_graph_edge_update(outpost *db, const char *uuid,
+					  const outpost_edge *e);
+
+/* Delete an edge by uuid (central: as in outpost_edge). OUTPOST_ENOTFOUND
+ * if there is none. Deleting a node row deletes its edges. */
+OUTPOST_API int outpost_graph_edge_delete(outpost *db, const char *uuid,
+					  int central);
+
+/* An edge as outpost_graph_edges_each() hands it out; borrowed for the
+ * callback. Timestamps NULL when unbounded. */
+typedef struct outpost_edge_info {
+	const char *uuid;
+	const char *type;
+	const char *from; /* node uuids */
+	const char *to;
+	const char *properties; /* JSON object, or NULL */
+	const char *valid_from;
+	const char *valid_to;
+} outpost_edge_info;
+typedef int (*outpost_edge_fn)(void *ctx, const outpost_edge_info *e);
+
+/* Every edge (of type, or of any type when NULL) in one snapshot. fn
+ * returns 0 to go on. */
+OUTPOST_API int outpost_graph_edges_each(outpost *db, const char *type,
+					 outpost_edge_fn fn, void *ctx);
+
+/* Check the graph: both adjacency directions against the edge records,
+ * the node index against the node tables, and the read snapshot against
+ * the adjacency. OUTPOST_OK when clean; OUTPOST_ECORRUPT when not, with
+ * *report (yours: outpost_free()) listing every mismatch, one per line. */
+OUTPOST_API int outpost_graph_verify(char **report, outpost *db);
 
 /* Import neo4j-admin CSV files: node files (uuid:ID or id:ID, :LABEL,
  * typed properties) and relationship files (:START_ID, :END_ID, :TYPE).

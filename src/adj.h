@@ -57,6 +57,25 @@ int op_adj_commit(struct op_adj_txn *t, struct op_err *err);
 void op_adj_abort(struct op_adj_txn *t);
 int op_adj_set_applied_seq(struct op_adj_txn *t, int64_t seq,
 			   struct op_err *err);
+int op_adj_applied_seq_txn(struct op_adj_txn *t, int64_t *out,
+			   struct op_err *err);
+/* A small fixed-size value of the env's own (n bytes exactly), e.g. an
+ * import in flight; OUTPOST_ENOTFOUND if absent. put with buf NULL
+ * deletes it. */
+int op_adj_meta_get(struct op_adj_txn *t, const char *key, void *buf,
+		    size_t n);
+int op_adj_meta_put(struct op_adj_txn *t, const char *key, const void *buf,
+		    size_t n, struct op_err *err);
+/* A counter of the env ("nid", "eid"): its value, before adding add. */
+int op_adj_count(struct op_adj_txn *t, const char *name, uint32_t *out,
+		 struct op_err *err);
+/* Take back a bulk load that did not commit on the SQLite side: nodes
+ * with nids in [nid_from, nid_to) and edges with eids in [eid_from,
+ * eid_to), which the load made, and their adjacency; the counters go
+ * back, and the CSR is rebuilt. */
+int op_adj_bulk_undo(struct op_adj_txn *t, uint32_t nid_from,
+		     uint32_t nid_to, uint32_t eid_from, uint32_t eid_to,
+		     struct op_err *err);
 
 /* Ids for names (relationship types, labels); created in a write txn. */
 int op_adj_name_id(struct op_adj_txn *t, const char *kind, const char *name,
@@ -104,7 +123,22 @@ struct op_adj_scan {
 	uint32_t csr_nodes;
 	size_t at_seg; /* next segment to look at, in CSR mode */
 	int in_csr;
+	/* As of a time: only edges valid then (op_adj_scan_keep). Types
+	 * with validity[t] set are checked against their edge records,
+	 * which the CSR does not hold, so such a scan reads the b-tree. */
+	int use_as_of;
+	int64_t as_of;
+	unsigned edge_dbi;
+	const uint8_t *validity;
+	size_t nvalidity;
 };
+
+/* Edge id of neighbour i of the current chunk; only when the chunk came
+ * from the b-tree (v != NULL), which a scan opened with no_csr ensures. */
+static inline uint32_t op_adj_scan_eid(const struct op_adj_scan *s, size_t i)
+{
+	return (uint32_t)s->v[i];
+}
 
 /* Neighbour i of the current chunk. */
 static inline uint32_t op_adj_scan_nbr(const struct op_adj_scan *s, size_t i)
@@ -121,9 +155,43 @@ int op_adj_scan_open(struct op_adj_scan *s, struct op_adj_txn *t,
 int op_adj_scan_first(struct op_adj_scan *s, uint32_t nid);
 int op_adj_scan_next(struct op_adj_scan *s);
 void op_adj_scan_close(struct op_adj_scan *s);
+/* Follow only edges valid at ms (valid_from <= ms < valid_to) of the
+ * types with validity[t] != 0; call after op_adj_scan_open. */
+void op_adj_scan_as_of(struct op_adj_scan *s, int64_t ms,
+		       const uint8_t *validity, size_t nvalidity);
+/* 1 if neighbour i of the current chunk is followed as of the scan's
+ * time (always 1 without one); 0 if not, or its edge is unreadable. */
+int op_adj_scan_keep(const struct op_adj_scan *s, size_t i);
 
 int op_adj_edge_get(struct op_adj_txn *t, uint32_t eid,
 		    struct op_adj_edge *out);
+
+/* Single writes (a write txn), each idempotent so the change log can be
+ * replayed: a node by uuid (get or create its nid); an edge by uuid
+ * (insert, or replace its record, ends and properties); deletes of what
+ * is not there are no error. Deleting a node deletes its edges. props is
+ * the edge's JSON object text (nprops bytes, 0 for none). */
+int op_adj_node_put(struct op_adj_txn *t, const uint8_t uuid[16],
+		    uint16_t label, uint32_t *nid, struct op_err *err);
+int op_adj_node_del(struct op_adj_txn *t, const uint8_t uuid[16],
+		    struct op_err *err);
+int op_adj_edge_find(struct op_adj_txn *t, const uint8_t uuid[16],
+		     uint32_t *eid);
+int op_adj_edge_put(struct op_adj_txn *t, const struct op_adj_edge *e,
+		    const char *props, size_t nprops, uint32_t *eid,
+		    struct op_err *err);
+int op_adj_edge_del(struct op_adj_txn *t, const uint8_t uuid[16],
+		    struct op_err *err);
+/* An edge's properties, borrowed from the map until the txn ends;
+ * *out = NULL when it has none. */
+int op_adj_edge_props(struct op_adj_txn *t, uint32_t eid, const char **out,
+		      size_t *n);
+/* Every edge record in eid order; fn returns 0 to go on, >0 to stop,
+ * <0 to fail with that code. */
+typedef int (*op_adj_edge_fn)(void *ctx, uint32_t eid,
+			      const struct op_adj_edge *e);
+int op_adj_edges_each(struct op_adj_txn *t, op_adj_edge_fn fn, void *ctx,
+		      struct op_err *err);
 
 /* Bulk load: nodes (sorted or not) and edges (from/to as nids), appended
  * in key order so LMDB writes pages once. Works on any store; it is fast

@@ -49,6 +49,9 @@ static int open_dbis(struct op_adj *adj)
 	if (rc == 0)
 		rc = mdb_dbi_open(txn, "csr", MDB_CREATE, &adj->csr);
 	if (rc == 0)
+		rc = mdb_dbi_open(txn, "eprops", MDB_CREATE | MDB_INTEGERKEY,
+				  &adj->eprops);
+	if (rc == 0)
 		return mdb_txn_commit(txn);
 	mdb_txn_abort(txn);
 	return rc;

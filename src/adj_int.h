@@ -15,6 +15,7 @@ struct op_adj {
 	MDB_dbi edges; /* eid (integer key) -> struct op_adj_edge */
 	MDB_dbi euuid; /* uuid(16) -> eid u32 */
 	MDB_dbi csr;   /* (type u16, dir u8, part u8) -> u32 array */
+	MDB_dbi eprops; /* eid (integer key) -> properties, JSON text */
 };
 
 struct op_adj_txn {

@@ -79,6 +79,7 @@ int op_adj_scan_open(struct op_adj_scan *s, struct op_adj_txn *t,
 	s->ntypes = ntypes;
 	s->dirs = dirs;
 	s->one = -1;
+	s->edge_dbi = t->adj->edges;
 	/* One type in one direction: each node is a single seek. */
 	for (i = 0; types && (dirs == OP_ADJ_OUT || dirs == OP_ADJ_IN) &&
 		    i < ntypes;
@@ -229,4 +230,31 @@ int op_adj_scan_next(struct op_adj_scan *s)
 		return 0; /* the one key is done */
 	rc = mdb_cursor_get(s->cursor, &k, &v, MDB_NEXT_NODUP);
 	return settle(s, &k, rc);
+}
+
+void op_adj_scan_as_of(struct op_adj_scan *s, int64_t ms,
+		       const uint8_t *validity, size_t nvalidity)
+{
+	s->use_as_of = 1;
+	s->as_of = ms;
+	s->validity = validity;
+	s->nvalidity = nvalidity;
+	s->nseg = 0;
+	s->csr_nodes = 0; /* the CSR has no edge ids */
+}
+
+int op_adj_scan_keep(const struct op_adj_scan *s, size_t i)
+{
+	uint32_t eid;
+	MDB_val k = {sizeof(eid), &eid}, v;
+	struct op_adj_edge e;
+
+	if (!s->use_as_of || s->type >= s->nvalidity || !s->validity[s->type])
+		return 1;
+	eid = (uint32_t)s->v[i];
+	if (mdb_get(mdb_cursor_txn(s->cursor), s->edge_dbi, &k, &v) != 0 ||
+	    v.mv_size < sizeof(e))
+		return 0;
+	memcpy(&e, v.mv_data, sizeof(e));
+	return e.valid_from <= s->as_of && s->as_of < e.valid_to;
 }

@@ -118,22 +118,56 @@ int op_adj_set_applied_seq(struct op_adj_txn *t, int64_t seq,
 	return rc == 0 ? OUTPOST_OK : op_adj_error(rc, "applied_seq", err);
 }
 
-int op_adj_applied_seq(struct op_adj *adj, int64_t *out, struct op_err *err)
+int op_adj_applied_seq_txn(struct op_adj_txn *t, int64_t *out,
+			   struct op_err *err)
 {
-	MDB_txn *txn = NULL;
 	MDB_val k = {11, "applied_seq"}, v;
-	int rc = mdb_txn_begin(adj->env, NULL, MDB_RDONLY, &txn);
+	int rc = mdb_get(t->txn, t->adj->meta, &k, &v);
 
 	*out = 0;
-	if (rc != 0)
-		return op_adj_error(rc, "read", err);
-	rc = mdb_get(txn, adj->meta, &k, &v);
 	if (rc == 0 && v.mv_size == sizeof(*out))
 		memcpy(out, v.mv_data, sizeof(*out));
 	else if (rc == 0)
 		rc = MDB_CORRUPTED;
-	mdb_txn_abort(txn);
 	if (rc == MDB_NOTFOUND)
 		return OUTPOST_OK;
 	return rc == 0 ? OUTPOST_OK : op_adj_error(rc, "applied_seq", err);
+}
+
+int op_adj_applied_seq(struct op_adj *adj, int64_t *out, struct op_err *err)
+{
+	struct op_adj_txn *t = NULL;
+	int rc = op_adj_begin(&t, adj, 0, err);
+
+	*out = 0;
+	if (rc == OUTPOST_OK && t)
+		rc = op_adj_applied_seq_txn(t, out, err);
+	op_adj_abort(t);
+	return rc;
+}
+
+int op_adj_meta_get(struct op_adj_txn *t, const char *key, void *buf,
+		    size_t n)
+{
+	MDB_val k = {strlen(key), (void *)key}, v;
+	int rc = mdb_get(t->txn, t->adj->meta, &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return OUTPOST_ENOTFOUND;
+	if (rc != 0 || v.mv_size != n)
+		return OUTPOST_ECORRUPT;
+	memcpy(buf, v.mv_data, n);
+	return OUTPOST_OK;
+}
+
+int op_adj_meta_put(struct op_adj_txn *t, const char *key, const void *buf,
+		    size_t n, struct op_err *err)
+{
+	MDB_val k = {strlen(key), (void *)key}, v = {n, (void *)buf};
+	int rc = buf ? mdb_put(t->txn, t->adj->meta, &k, &v, 0)
+		     : mdb_del(t->txn, t->adj->meta, &k, NULL);
+
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	return rc == 0 ? OUTPOST_OK : op_adj_error(rc, key, err);
 }

@@ -3,7 +3,7 @@
  * call, and the batch forms used for many start nodes. */
 #include <string.h>
 
-#include "api_int.h"
+#include "api_graph_int.h"
 #include "graph.h"
 
 struct gq {
@@ -14,31 +14,42 @@ struct gq {
 	struct op_schema *schema;
 	struct op_graph_query q;
 	uint8_t types[OP_ADJ_MAX_TYPES];
+	uint8_t validity[OP_ADJ_MAX_TYPES];
 };
 
-/* A node by uuid text, or by original id under any node label. */
 static int resolve(struct gq *g, const char *name, uint32_t *nid)
 {
-	uint8_t u[16];
+	return op_api_graph_resolve(g->db, g->txn, g->schema, NULL, name, nid);
+}
+
+/* Traverse as of a time: the types declared with validity are read
+ * edge by edge against it. */
+static int as_of(struct gq *g, const char *ts)
+{
 	size_t i;
 
-	/* A uuid; and an import id may look like one, so on a miss go on
-	 * to the derived ids. */
-	if (op_uuid_parse(u, name) == 0 &&
-	    op_adj_node_nid(g->txn, u, nid) == OUTPOST_OK)
-		return OUTPOST_OK;
-	for (i = 0; g->schema && i < g->schema->ntables; i++) {
-		const char *parts[2];
+	if (op_time_parse(&g->q.as_of, ts) != 0) {
+		char shown[64];
 
-		if (!g->schema->tables[i].is_node)
-			continue;
-		parts[0] = g->schema->tables[i].name;
-		parts[1] = name;
-		op_uuid_v8(u, parts, 2);
-		if (op_adj_node_nid(g->txn, u, nid) == OUTPOST_OK)
-			return OUTPOST_OK;
+		op_show(shown, sizeof(shown), ts);
+		return op_err_set(&g->db->err, OUTPOST_EMISUSE, "as of \"%s\": "
+				  "not a timestamp (2026-01-31T12:00:00Z)",
+				  shown);
 	}
-	return OUTPOST_ENOTFOUND;
+	g->q.use_as_of = 1;
+	g->q.validity = g->validity;
+	for (i = 0; g->schema && i < g->schema->nrels; i++) {
+		uint16_t id;
+
+		if (g->schema->rels[i].validity &&
+		    op_adj_name_id(g->txn, "type", g->schema->rels[i].name, 0,
+				   &id, NULL) == OUTPOST_OK) {
+			g->validity[id] = 1;
+			if (id + 1u > g->q.nvalidity)
+				g->q.nvalidity = id + 1u;
+		}
+	}
+	return OUTPOST_OK;
 }
 
 static int start(struct gq *g, outpost *db, const outpost_traversal *tr)
@@ -47,13 +58,15 @@ static int start(struct gq *g, outpost *db, const outpost_traversal *tr)
 
 	memset(g, 0, sizeof(*g));
 	g->db = db;
-	if (!tr || tr->version != OUTPOST_TRAVERSAL_VERSION ||
+	if (!tr || tr->version < 1 || tr->version > OUTPOST_TRAVERSAL_VERSION ||
 	    tr->direction < OUTPOST_OUT || tr->direction > OUTPOST_BOTH ||
 	    tr->min_depth < 0 || tr->max_depth < 0 || tr->ntypes < 0 ||
 	    (tr->ntypes > 0 && !tr->types))
 		return op_err_set(&db->err, OUTPOST_EMISUSE, "bad traversal "
 				  "options");
-	rc = op_api_schema_current(db, &g->schema);
+	rc = op_api_graph_catch_up(db);
+	if (rc == OUTPOST_OK)
+		rc = op_api_schema_current(db, &g->schema);
 	if (rc != OUTPOST_OK)
 		return rc;
 	rc = op_adj_begin(&g->txn, db->adj, 0, &db->err);
@@ -63,6 +76,8 @@ static int start(struct gq *g, outpost *db, const outpost_traversal *tr)
 	g->q.min_depth = tr->min_depth;
 	g->q.max_depth = tr->max_depth;
 	g->q.limit = tr->limit > 0 ? (uint64_t)tr->limit : 0;
+	if (tr->version >= 2 && tr->as_of && (rc = as_of(g, tr->as_of)) != 0)
+		return rc;
 	if (tr->ntypes == 0)
 		return OUTPOST_OK;
 	g->q.types = g->types; /* ntypes: one past the largest id used */

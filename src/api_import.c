@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api_graph_int.h"
 #include "api_import_int.h"
 
 
@@ -337,7 +338,7 @@ static int run(struct imp *m, const char *const *nf, size_t nn,
 	 * capture for a bulk load. */
 	if (rc == OUTPOST_OK)
 		rc = op_rel_exec(m->db->rel, "UPDATE _outpost_clock SET "
-				 "applying = 1", &m->db->err);
+				 "applying = 2", &m->db->err);
 	for (i = 0; rc == OUTPOST_OK && i < nn; i++)
 		rc = import_nodes(m, nf[i]);
 	if (rc == OUTPOST_OK && !(m->nids = op_malloc(m->nnodes * 4 + 4)))
@@ -362,25 +363,42 @@ static int attempt(outpost *db, const char *const *node_files,
 		   size_t nrel_files)
 {
 	struct imp m;
-	int rc;
+	int rc, committed = 0;
 
 	memset(&m, 0, sizeof(m));
 	m.db = db;
-	/* SQLite's write lock first, then LMDB's (DESIGN section 2). */
-	rc = op_rel_begin_write(db->rel, &db->err);
+	/* SQLite's write lock first, then LMDB's (DESIGN section 2); the
+	 * graph is brought up to the log before the load starts. */
+	rc = op_api_graph_catch_up(db);
+	if (rc == OUTPOST_OK)
+		rc = op_rel_begin_write(db->rel, &db->err);
 	if (rc == OUTPOST_OK)
 		rc = op_adj_begin(&m.txn, db->adj, 1, &db->err);
 	if (rc == OUTPOST_OK)
+		rc = op_api_import_begin(&m);
+	if (rc == OUTPOST_OK)
 		rc = run(&m, node_files, nnode_files, rel_files, nrel_files);
 	if (rc == OUTPOST_OK)
-		rc = op_rel_commit(db->rel, &db->err);
+		rc = op_api_import_log(&m);
+	/* LMDB first, then SQLite: see api_import_log.c. */
 	if (rc == OUTPOST_OK) {
 		rc = op_adj_commit(m.txn, &db->err);
 		m.txn = NULL;
+		committed = rc == OUTPOST_OK;
 	}
+	if (rc == OUTPOST_OK)
+		rc = op_rel_commit(db->rel, &db->err);
 	op_adj_abort(m.txn);
 	op_rel_rollback(db->rel);
 	imp_free(&m);
+	if (committed) {
+		/* Settle the marker: drop it, or take the load back if the
+		 * SQLite commit failed. */
+		int settled = op_api_import_finish(db);
+
+		if (rc == OUTPOST_OK)
+			rc = settled;
+	}
 	return rc;
 }
 

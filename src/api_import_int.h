@@ -44,7 +44,22 @@ struct imp {
 	 * relationship type of the schema; -1 until known. */
 	int32_t *label_ids;
 	int32_t *type_ids;
+	/* Where the load starts (api_import_log.c). */
+	uint32_t nid_from;
+	uint32_t eid_from;
+	int64_t prev_applied;
 };
+
+/* The two-engine commit of a bulk import (api_import_log.c): note the
+ * counters before the load; log the import and mark it in LMDB; after
+ * both commits, settle the marker. settle also repairs an import a crash
+ * interrupted (under the write lock, in LMDB write txn t). */
+int op_api_import_begin(struct imp *m);
+int op_api_import_log(struct imp *m);
+int op_api_import_finish(outpost *db);
+int op_api_import_settle(outpost *db, struct op_adj_txn *t);
+/* 1 in *yes if an import's marker is waiting to be settled. */
+int op_api_import_pending(outpost *db, int *yes);
 
 /* 1 if id names a node of a node label other than label. */
 int op_api_import_other_label(struct imp *m, const char *label,

@@ -5,10 +5,11 @@
  * "database is locked". Capture is the triggers' job, so nothing here
  * knows about the log. */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "api_int.h"
+#include "api_graph_int.h"
 
 #define MAX_COLS 2000
 
@@ -139,6 +140,15 @@ static int run_script(outpost *db, const char *sql,
 		rc = op_rel_commit(db->rel, &db->err);
 	else if (rc != OUTPOST_OK)
 		op_rel_rollback(db->rel);
+	/* Node rows written: the graph follows the log right away. */
+	if (rc == OUTPOST_OK && (rc = op_api_graph_catch_up(db)) != OUTPOST_OK) {
+		char why[3900];
+
+		snprintf(why, sizeof(why), "%.3800s", db->err.msg);
+		op_err_set(&db->err, rc, "the SQL is committed, but the graph "
+			   "could not follow it yet (it will on the next "
+			   "open): %s", why);
+	}
 	return rc;
 }
 

@@ -3,7 +3,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "api_int.h"
+#include "api_graph_int.h"
 
 static outpost *handle_new(const char *dir, const outpost_open_opts *opts)
 {
@@ -206,6 +206,9 @@ static int start(outpost **out, const char *dir,
 		rc = open_parts(db, create);
 	if (rc == OUTPOST_OK)
 		rc = create ? bootstrap(db) : load_site(db);
+	/* Replay what a crash left between the two engines' commits. */
+	if (rc == OUTPOST_OK && !create)
+		rc = op_api_graph_catch_up(db);
 	return rc;
 }
 

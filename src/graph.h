@@ -18,6 +18,12 @@ struct op_graph_query {
 	int min_depth;	/* nodes at distance >= min_depth count */
 	int max_depth;	/* 0 = unbounded */
 	uint64_t limit; /* stop after this many nodes; 0 = no limit */
+	/* As of a time: follow only edges valid at as_of, for the types
+	 * with validity[t] != 0 (the others are always valid). */
+	int use_as_of;
+	int64_t as_of;
+	const uint8_t *validity;
+	size_t nvalidity;
 };
 
 /* Called per node found, with its distance from the start. Return non-zero

@@ -73,6 +73,10 @@ int op_graph_ctx_open(struct op_graph_ctx *c, struct op_adj_txn *t,
 		op_graph_ctx_close(c);
 		return op_err_set(err, rc, "graph store: cannot open a cursor");
 	}
+	if (q->use_as_of) {
+		op_adj_scan_as_of(&c->fwd, q->as_of, q->validity, q->nvalidity);
+		op_adj_scan_as_of(&c->rev, q->as_of, q->validity, q->nvalidity);
+	}
 	/* The BFS visited set keeps no values, so it may become a bitmap
 	 * over the graph's nids once it is large enough to be worth it. */
 	if (op_adj_node_count(t, &c->visited.dense_n) != OUTPOST_OK)
@@ -105,8 +109,11 @@ static int expand(struct op_adj_scan *sc, struct level *lv,
 
 		for (i = 0; i < sc->n; i++) {
 			uint32_t v = op_adj_scan_nbr(sc, i);
-			int added = op_graph_set_add(lv->seen, v,
-						     (uint32_t)depth);
+			int added;
+
+			if (sc->use_as_of && !op_adj_scan_keep(sc, i))
+				continue;
+			added = op_graph_set_add(lv->seen, v, (uint32_t)depth);
 
 			if (added < 0 ||
 			    (added && op_graph_list_push(lv->next, v)))

@@ -59,8 +59,11 @@ static int level(struct side *s, const struct side *other, struct meet *m)
 
 			for (j = 0; j < sc->n; j++) {
 				uint32_t v = op_adj_scan_nbr(sc, j), od;
-				int added = op_graph_set_add(s->seen, v, u);
+				int added;
 
+				if (sc->use_as_of && !op_adj_scan_keep(sc, j))
+					continue;
+				added = op_graph_set_add(s->seen, v, u);
 				if (added < 0)
 					return OUTPOST_ENOMEM;
 				if (!added)

@@ -21,6 +21,14 @@ int op_log_each(struct op_rel *rel, const uint8_t local_site[16],
  * raised to it so later trigger ticks come after. Takes the write lock. */
 int op_log_hlc_next(struct op_rel *rel, uint64_t *out, struct op_err *err);
 
+/* Append one entry, inside the caller's write transaction: a change the
+ * triggers cannot see (graph edges). central logs it with the central
+ * authority's site (all zeros; never pushed), else as this store's
+ * (site NULL). *seq and *hlc get the entry's. */
+int op_log_append(struct op_rel *rel, int central, const char *tbl, char op,
+		  const char *row_id, const char *vals, int64_t *seq,
+		  uint64_t *hlc, struct op_err *err);
+
 /* A meta value (text) by key; *out is NULL when absent. Free with
  * op_free. */
 int op_log_meta_get(struct op_rel *rel, const char *key, char **out,

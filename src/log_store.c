@@ -191,3 +191,43 @@ int op_log_each(struct op_rel *rel, const uint8_t local_site[16],
 	op_buf_free(&sql);
 	return rc;
 }
+
+int op_log_append(struct op_rel *rel, int central, const char *tbl, char op,
+		  const char *row_id, const char *vals, int64_t *seq,
+		  uint64_t *hlc, struct op_err *err)
+{
+	static const uint8_t central_site[16] = {0};
+	int64_t last = 0, floor = 0;
+	struct op_stmt *st = NULL;
+	char ops[2] = {op, 0};
+	int rc = op_rel_get_int(rel, &last, "SELECT hlc FROM _outpost_changes "
+				"ORDER BY seq DESC LIMIT 1", err);
+
+	if (rc == OUTPOST_OK)
+		rc = op_rel_get_int(rel, &floor, "SELECT floor FROM "
+				    "_outpost_clock", err);
+	if (rc == OUTPOST_OK)
+		rc = op_rel_prepare(&st, rel, "INSERT INTO _outpost_changes("
+				    "hlc, site, tbl, op, row_id, vals) VALUES "
+				    "(?1, ?2, ?3, ?4, ?5, ?6) RETURNING seq",
+				    NULL, err);
+	if (rc != OUTPOST_OK)
+		return rc;
+	*hlc = op_hlc_tick((uint64_t)(last > floor ? last : floor),
+			   op_hlc_wall_ms());
+	op_rel_bind_int(st, 1, (int64_t)*hlc);
+	if (central)
+		op_rel_bind_blob(st, 2, central_site, 16);
+	op_rel_bind_text(st, 3, tbl);
+	op_rel_bind_text(st, 4, ops);
+	op_rel_bind_text(st, 5, row_id);
+	if (vals)
+		op_rel_bind_text(st, 6, vals);
+	rc = op_rel_step(st, err);
+	if (rc == OP_ROW) {
+		*seq = op_rel_col_int(st, 0);
+		rc = op_rel_step(st, err);
+	}
+	op_rel_finalize(st);
+	return rc;
+}

@@ -368,6 +368,44 @@ static void capture_triggers(struct op_object_list *l, const struct op_table *t)
 	add_trigger(l, "ad", t, &b);
 }
 
+/* A node table's rows are the graph's nodes, so the graph applier must
+ * see every insert and delete, also those the capture triggers skip:
+ * writes as the central authority (applying = 1: outpost_sql_central),
+ * logged with the central site, all zeros, so they are never pushed;
+ * and a local_only label's rows, logged as local (its entries are the
+ * graph's only; sync skips local_only tables). applying = 2 (the sync
+ * engine and bulk import, which write the log and graph themselves) is
+ * silent. */
+static void graph_triggers(struct op_object_list *l, const struct op_table *t)
+{
+	static const char *const ev[2] = {"INSERT", "DELETE"};
+	static const char *const prefix[2] = {"gi", "gd"};
+	int k;
+
+	if (!t->is_node)
+		return;
+	for (k = 0; k < 2; k++) {
+		struct op_buf b = {0};
+
+		trigger_head(&b, prefix[k], t, "AFTER", ev[k],
+			     t->policy == OP_SYNC_LOCAL_ONLY
+				     ? "(SELECT applying FROM _outpost_clock) "
+				       "< 2"
+				     : "(SELECT applying FROM _outpost_clock) "
+				       "= 1");
+		op_buf_adds(&b, "INSERT INTO _outpost_changes(hlc, site, tbl, "
+			       "op, row_id, vals) VALUES (" HLC_SQL ", CASE "
+			       "(SELECT applying FROM _outpost_clock) WHEN 1 "
+			       "THEN zeroblob(16) END, ");
+		op_rel_quote_text(&b, t->name);
+		op_buf_addf(&b, ", '%c', ", k ? 'D' : 'I');
+		col_ref(&b, k ? "OLD" : "NEW", &t->cols[t->pk]);
+		op_buf_adds(&b, ", NULL);\nEND");
+		add_trigger(l, prefix[k], t, &b);
+		op_buf_free(&b);
+	}
+}
+
 int op_schema_triggers(struct op_object **out, size_t *n,
 		       const struct op_table *t)
 {
@@ -375,6 +413,7 @@ int op_schema_triggers(struct op_object **out, size_t *n,
 
 	guard_triggers(&l, t);
 	capture_triggers(&l, t);
+	graph_triggers(&l, t);
 	return op_schema_object_list_done(&l, out, n);
 }
 
@@ -402,11 +441,11 @@ void op_schema_sql_capture(struct op_buf *b, const struct op_table *t)
 
 void op_schema_sql_drop_capture(struct op_buf *b, const struct op_table *t)
 {
-	static const char *const prefixes[] = {"bi", "bu", "bd",
-					       "ai", "au", "ad"};
+	static const char *const prefixes[] = {"bi", "bu", "bd", "ai",
+					       "au", "ad", "gi", "gd"};
 	size_t i;
 
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < 8; i++) {
 		struct op_buf n = {0};
 
 		op_buf_addf(&n, "_outpost_%s_%s", prefixes[i], t->name);

@@ -87,6 +87,13 @@ int op_hlc_receive(uint64_t *out, uint64_t last, uint64_t remote,
 /* "2026-11-22T09:30:00.123Z+5" style text of a clock; out >= 40 bytes. */
 void op_hlc_format(char *out, size_t n, uint64_t hlc);
 
+/* ---- timestamps: "YYYY-MM-DD[THH:MM:SS[.fff]Z]", UTC ---- */
+#define OP_TIME_TEXT 96
+/* ms since the epoch; -1 if s is not such a timestamp (0 on success). */
+int op_time_parse(int64_t *out, const char *s);
+/* Always with milliseconds: "2026-01-31T12:00:00.000Z". */
+void op_time_format(char out[OP_TIME_TEXT], int64_t ms);
+
 /* ---- files ---- */
 /* mkdir -p with mode 0700 for new directories. */
 int op_fs_mkdirs(const char *path, struct op_err *err);

@@ -77,3 +77,12 @@ TEST(cli, init_sql_formats)
 TEST(cli, log_status_and_env)
 TEST(cli, schema_check_and_bad_schema)
 TEST(cli, central_loads_curriculum)
+
+/* edges: single graph writes through the change log */
+TEST(edges, add_traverse_and_log)
+TEST(edges, update_and_delete)
+TEST(edges, node_delete_removes_edges)
+TEST(edges, acyclic_refusal_names_cycle)
+TEST(edges, as_of_traversal)
+TEST(edges, refusals)
+TEST(edges, replay_after_crash_between_commits)
