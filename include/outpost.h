@@ -271,8 +271,10 @@ OUTPOST_API int outpost_graph_path_many(outpost *db,
  * type's edges), in topological order: each after all its ancestors
  * (what to learn first). Equal ranks are ordered by uuid, so the order
  * is the same on every store. The node itself is not listed. fn (may be
- * NULL) gets each with its depth 0; *count (may be NULL) how many.
- * OUTPOST_EREFUSED if the ancestors hold a cycle. */
+ * NULL) gets each with its depth 0 (non-zero stops; *count then counts
+ * those handed out); *count (may be NULL) how many. OUTPOST_ENOTFOUND
+ * for an unknown node or type; OUTPOST_EREFUSED, naming it, if a cycle
+ * runs among the ancestors or through the node. */
 OUTPOST_API int outpost_graph_topo(outpost *db, const char *type,
 				   const char *node, outpost_node_fn fn,
 				   void *ctx, long long *count);
@@ -339,7 +341,9 @@ OUTPOST_API int outpost_graph_edges_each(outpost *db, const char *type,
 /* Check the graph: both adjacency directions against the edge records,
  * the node index against the node tables, and the read snapshot against
  * the adjacency. OUTPOST_OK when clean; OUTPOST_ECORRUPT when not, with
- * *report (yours: outpost_free()) listing every mismatch, one per line. */
+ * *report (yours: outpost_free()) listing the mismatches, one per line
+ * (the first 100, then how many more). OUTPOST_EBUSY if the graph could
+ * not be brought up to the change log (a read-only handle). */
 OUTPOST_API int outpost_graph_verify(char **report, outpost *db);
 
 /* Import neo4j-admin CSV files: node files (uuid:ID or id:ID, :LABEL,

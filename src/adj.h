@@ -205,4 +205,29 @@ int op_adj_bulk_nodes(struct op_adj_txn *t, const uint8_t (*uuids)[16],
 int op_adj_bulk_edges(struct op_adj_txn *t, struct op_adj_edge *edges,
 		      size_t n, struct op_err *err);
 
+/* ---- verification (adj_verify.c, adj_verify_csr.c) ---- */
+
+/* One finding of op_adj_verify(): a line (no newline) naming the object
+ * (edge uuid, node uuid, nid or eid) and what is wrong; borrowed for the
+ * call. */
+typedef void (*op_adj_verify_fn)(void *ctx, const char *line);
+/* Check the graph store against itself in t (a read txn is enough):
+ * every edge record against its ends, both adjacency entries and the
+ * edge uuid index; every adjacency entry, edge uuid index entry and
+ * property record against the edge record it names; the node index
+ * against the nid records both ways; and, while the CSR snapshot is
+ * current, every (type, dir) segment against the adjacency. Each
+ * mismatch goes to fn; the return is OUTPOST_OK unless the check could
+ * not finish (an LMDB error, OUTPOST_ECORRUPT for a damaged b-tree, or
+ * OUTPOST_ENOMEM), with err set. */
+int op_adj_verify(struct op_adj_txn *t, op_adj_verify_fn fn, void *ctx,
+		  struct op_err *err);
+/* Every node in nid order with its uuid and label id; fn as for
+ * op_adj_edges_each(). Records too damaged to read are skipped (verify
+ * reports them). */
+typedef int (*op_adj_node_fn)(void *ctx, uint32_t nid,
+			      const uint8_t uuid[16], uint16_t label);
+int op_adj_nodes_each(struct op_adj_txn *t, op_adj_node_fn fn, void *ctx,
+		      struct op_err *err);
+
 #endif

@@ -219,8 +219,7 @@ static int put_adjacency(struct op_adj_txn *t, struct adj_entry **pe,
 /* Equal uuids are the same (type, from, to) loaded more than once (a
  * multigraph): the k-th repeat gets the uuid of (uuid, k), so every edge
  * has its own and the result does not depend on the order of repeats. */
-static int dedupe(struct op_adj_edge *edges, struct uuid_ix *ix, size_t n,
-		  uint32_t base)
+static int dedupe(struct op_adj_edge *edges, struct uuid_ix *ix, size_t n)
 {
 	size_t i, k = 0, changed = 0;
 	int rc = sort_uuid_ix(ix, n);
@@ -238,10 +237,33 @@ static int dedupe(struct op_adj_edge *edges, struct uuid_ix *ix, size_t n,
 		for (b = 0; b < 8; b++) /* little-endian on every machine */
 			key[16 + b] = (uint8_t)((uint64_t)k >> (8 * b));
 		op_uuid_v8_fast(ix[i].uuid, key, sizeof(key));
-		memcpy(edges[ix[i].id - base].uuid, ix[i].uuid, 16);
+		memcpy(edges[ix[i].id].uuid, ix[i].uuid, 16);
 		changed++;
 	}
 	return rc == OUTPOST_OK && changed ? sort_uuid_ix(ix, n) : rc;
+}
+
+/* Drop the edges the store already has (an import run again): their
+ * records and adjacency are there. Keeps the order of the rest; ix is
+ * rebuilt when any went. */
+static size_t drop_known(struct op_adj_txn *t, struct op_adj_edge *edges,
+			 struct uuid_ix *ix, size_t n)
+{
+	size_t i, k = 0;
+	uint32_t eid;
+
+	if (is_empty(t, t->adj->euuid))
+		return n;
+	for (i = 0; i < n; i++)
+		if (op_adj_edge_find(t, edges[i].uuid, &eid) != OUTPOST_OK)
+			edges[k++] = edges[i];
+	if (k == n)
+		return n;
+	for (i = 0; i < k; i++) {
+		memcpy(ix[i].uuid, edges[i].uuid, 16);
+		ix[i].id = (uint32_t)i;
+	}
+	return k;
 }
 
 int op_adj_bulk_edges(struct op_adj_txn *t, struct op_adj_edge *edges,
@@ -252,20 +274,25 @@ int op_adj_bulk_edges(struct op_adj_txn *t, struct op_adj_edge *edges,
 	MDB_cursor *c = NULL;
 	uint32_t base = 0;
 	size_t i;
-	int rc;
+	int rc = OUTPOST_OK;
 
 	if (!e || !ix) {
 		op_free(e);
 		op_free(ix);
 		return op_err_set(err, OUTPOST_ENOMEM, "out of memory");
 	}
-	rc = op_adj_counter(t, "eid", (uint32_t)n, &base, err);
-	for (i = 0; rc == OUTPOST_OK && i < n; i++) {
+	for (i = 0; i < n; i++) {
 		memcpy(ix[i].uuid, edges[i].uuid, 16);
-		ix[i].id = base + (uint32_t)i;
+		ix[i].id = (uint32_t)i;
 	}
-	if (rc == OUTPOST_OK && dedupe(edges, ix, n, base) != OUTPOST_OK)
+	if (dedupe(edges, ix, n) != OUTPOST_OK)
 		rc = op_err_set(err, OUTPOST_ENOMEM, "out of memory");
+	if (rc == OUTPOST_OK)
+		n = drop_known(t, edges, ix, n);
+	if (rc == OUTPOST_OK)
+		rc = op_adj_counter(t, "eid", (uint32_t)n, &base, err);
+	for (i = 0; rc == OUTPOST_OK && i < n; i++)
+		ix[i].id += base;
 	if (rc == OUTPOST_OK && mdb_cursor_open(t->txn, t->adj->edges, &c))
 		rc = op_err_set(err, OUTPOST_EIO, "graph store: cursor");
 	for (i = 0; rc == OUTPOST_OK && i < n; i++) {

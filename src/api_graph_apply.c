@@ -227,29 +227,38 @@ int op_api_graph_apply(outpost *db, struct op_adj_txn *t,
 	return rc;
 }
 
-/* Is any node or edge entry after applied_seq? A read, no lock. */
-static int pending(outpost *db, const struct op_schema *s, int *yes)
+/* Is any node or edge entry after applied_seq? A read, no lock, one
+ * query (the names are recorded with the schema, api_schema.c). */
+static int pending(outpost *db, int *yes)
 {
 	struct op_stmt *st = NULL;
-	int64_t after = 0;
+	int64_t after = 0, top = 0;
 	int rc = op_adj_applied_seq(db->adj, &after, &db->err);
 
 	*yes = 0;
+	if (db->graph_checked > after)
+		after = db->graph_checked;
 	if (rc == OUTPOST_OK)
-		rc = op_rel_prepare(&st, db->rel, "SELECT tbl FROM "
-				    "_outpost_changes WHERE seq > ?1 GROUP BY "
-				    "tbl", NULL, &db->err);
-	if (rc != OUTPOST_OK)
+		rc = op_rel_get_int(db->rel, &top, "SELECT max(seq) FROM "
+				    "_outpost_changes", &db->err);
+	if (rc != OUTPOST_OK || top <= after)
 		return rc;
-	op_rel_bind_int(st, 1, after);
-	while (!*yes && (rc = op_rel_step(st, &db->err)) == OP_ROW) {
-		const char *tbl = op_rel_col_text(st, 0);
-		const struct op_table *tab = op_schema_table(s, tbl);
-
-		*yes = (tab && tab->is_node) || op_schema_reltype(s, tbl);
+	rc = op_rel_prepare(&st, db->rel, "SELECT 1 FROM _outpost_changes "
+			    "WHERE seq > ?1 AND seq <= ?2 AND tbl IN (SELECT "
+			    "value FROM json_each((SELECT value FROM "
+			    "_outpost_meta WHERE key = 'graph_tables'))) "
+			    "LIMIT 1", NULL, &db->err);
+	if (rc == OUTPOST_OK) {
+		op_rel_bind_int(st, 1, after);
+		op_rel_bind_int(st, 2, top);
+		rc = op_rel_step(st, &db->err);
+		*yes = rc == OP_ROW;
+		rc = rc == OP_ROW ? OUTPOST_OK : rc;
 	}
+	if (rc == OUTPOST_OK && !*yes)
+		db->graph_checked = top;
 	op_rel_finalize(st);
-	return rc == OP_ROW ? OUTPOST_OK : rc;
+	return rc;
 }
 
 static int catch_up_once(outpost *db, const struct op_schema *s)
@@ -280,11 +289,11 @@ int op_api_graph_catch_up(outpost *db)
 
 	if (db->read_only)
 		return OUTPOST_OK;
-	rc = op_api_schema_current(db, &s);
-	if (rc == OUTPOST_OK && s)
-		rc = pending(db, s, &yes);
+	rc = pending(db, &yes);
 	if (rc == OUTPOST_OK && !yes)
 		rc = op_api_import_pending(db, &yes);
+	if (rc == OUTPOST_OK && yes)
+		rc = op_api_schema_current(db, &s);
 	while (rc == OUTPOST_OK && yes &&
 	       (rc = catch_up_once(db, s)) == OP_ADJ_EFULL && tries++ < 16)
 		rc = op_adj_grow(db->adj, &db->err);

@@ -214,7 +214,7 @@ static int begin(struct ew *w, outpost *db, const char *type, int central)
 				  "schema)", shown);
 	}
 	if (w->r && w->r->policy == OP_SYNC_CENTRAL_WINS && !central)
-		return op_err_set(&db->err, OUTPOST_EREFUSED, "outpost: %s is "
+		return op_err_set(&db->err, OUTPOST_EREFUSED, "%s is "
 				  "central_wins: local writes refused (change "
 				  "it centrally, then sync)", w->r->name);
 	rc = op_rel_begin_write(db->rel, &db->err);
@@ -242,6 +242,7 @@ static int commit(struct ew *w, char op, const char *uuid, const char *vals)
 		rc = op_rel_commit(w->db->rel, &w->db->err);
 	if (rc != OUTPOST_OK)
 		return rc;
+	op_fault_point("edge_between_commits");
 	rc = op_adj_commit(w->t, &w->db->err);
 	w->t = NULL;
 	/* The entry is durable: a failed LMDB commit is repaired by the
@@ -343,7 +344,7 @@ static int edge_type(struct ew *w, const char *uuid)
 		return op_err_set(&w->db->err, OUTPOST_ESCHEMA, "edge \"%s\": "
 				  "its type is no longer in the schema", shown);
 	if (w->r->policy == OP_SYNC_CENTRAL_WINS && !w->central)
-		return op_err_set(&w->db->err, OUTPOST_EREFUSED, "outpost: %s "
+		return op_err_set(&w->db->err, OUTPOST_EREFUSED, "%s "
 				  "is central_wins: local writes refused "
 				  "(change it centrally, then sync)",
 				  w->r->name);

@@ -353,6 +353,8 @@ static int run(struct imp *m, const char *const *nf, size_t nn,
 		rc = op_adj_bulk_edges(m->txn, m->edges, m->nedges,
 				       &m->db->err);
 	if (rc == OUTPOST_OK)
+		rc = op_api_import_check_acyclic(m);
+	if (rc == OUTPOST_OK)
 		rc = op_rel_exec(m->db->rel, "UPDATE _outpost_clock SET "
 				 "applying = 0", &m->db->err);
 	return rc;
@@ -386,8 +388,10 @@ static int attempt(outpost *db, const char *const *node_files,
 		m.txn = NULL;
 		committed = rc == OUTPOST_OK;
 	}
-	if (rc == OUTPOST_OK)
+	if (rc == OUTPOST_OK) {
+		op_fault_point("import_between_commits");
 		rc = op_rel_commit(db->rel, &db->err);
+	}
 	op_adj_abort(m.txn);
 	op_rel_rollback(db->rel);
 	imp_free(&m);

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "api_import_int.h"
+#include "graph.h"
 
 static int push_edge(struct imp *m, const struct op_adj_edge *e)
 {
@@ -122,5 +123,39 @@ int op_api_import_edges(struct imp *m, const char *path)
 	       (rc = op_graph_csv_next(r, &m->db->err)) == OP_GRAPH_CSV_ROW)
 		rc = edge_row(m, r, sc, ec, tc);
 	op_graph_csv_close(r);
+	return rc;
+}
+
+/* A type declared acyclic must stay so: the whole type is checked after
+ * the load (the new edges may close a cycle through old ones). */
+int op_api_import_check_acyclic(struct imp *m)
+{
+	size_t i, j, n = 0;
+	int rc = OUTPOST_OK;
+
+	for (i = 0; rc == OUTPOST_OK && i < m->s->nrels; i++) {
+		uint32_t *cycle = NULL;
+		struct op_buf msg = {0};
+		char name[OP_IMPORT_NAME];
+
+		if (!m->s->rels[i].acyclic || m->type_ids[i] < 0)
+			continue; /* not acyclic, or no edge of it loaded */
+		rc = op_graph_find_cycle(m->txn, (uint16_t)m->type_ids[i],
+					 &cycle, &n, &m->db->err);
+		if (rc != OUTPOST_OK || !cycle)
+			continue;
+		op_buf_addf(&msg, "%s is acyclic, and the relationships close "
+			    "the cycle ", m->s->rels[i].name);
+		for (j = 0; j <= n && j <= 12; j++) {
+			op_api_import_node_name(m, cycle[j % n], name);
+			op_buf_addf(&msg, "%s%s", j ? " -> " : "", name);
+		}
+		if (n > 12)
+			op_buf_addf(&msg, " -> ... (%zu in all)", n);
+		rc = op_err_set(&m->db->err, OUTPOST_EREFUSED, "%s",
+				op_buf_str(&msg));
+		op_buf_free(&msg);
+		op_free(cycle);
+	}
 	return rc;
 }

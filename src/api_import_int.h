@@ -77,6 +77,12 @@ void op_api_import_map_free(struct imp *m);
 /* Index of the node this import gave `id` in `space`, or -1. */
 long op_api_import_lookup(const struct imp *m, const char *space,
 			  const char *id);
+/* A node's name for a message: its import id, or its uuid. */
+#define OP_IMPORT_NAME 96
+void op_api_import_node_name(const struct imp *m, uint32_t nid,
+			     char out[OP_IMPORT_NAME]);
+/* Refuse the import if it closed a cycle in an acyclic type. */
+int op_api_import_check_acyclic(struct imp *m);
 /* A node outside this import, by uuid or by (label, id): its nid. */
 int op_api_import_existing(struct imp *m, const char *label, const char *id,
 			   uint32_t *nid);

@@ -2,6 +2,7 @@
  * can name them: a binary map uuid -> node (every node; uuids inline in
  * the slots, no pointer chasing) and a string map (space, id) -> node for
  * ids that are not uuids. */
+#include <stdio.h>
 #include <string.h>
 
 #include "api_import_int.h"
@@ -203,4 +204,32 @@ void op_api_import_map_free(struct imp *m)
 	op_free(m->ids.keys);
 	op_free(m->ids.vals);
 	op_free(m->uuids_map.slot);
+}
+
+/* The import id of the node with nid, for messages: its original id if
+ * this import gave it one, else its uuid. */
+void op_api_import_node_name(const struct imp *m, uint32_t nid,
+			     char out[OP_IMPORT_NAME])
+{
+	size_t i, j;
+	uint8_t u[16];
+
+	for (i = 0; i < m->nnodes; i++) {
+		if (m->nids[i] != nid)
+			continue;
+		for (j = 0; j < m->ids.cap; j++)
+			if (m->ids.keys[j] && m->ids.vals[j] == i) {
+				const char *sep = strchr(m->ids.keys[j], IMP_SEP[0]);
+
+				op_show(out, OP_IMPORT_NAME,
+					sep ? sep + 1 : m->ids.keys[j]);
+				return;
+			}
+		op_uuid_format(out, m->uuids[i]);
+		return;
+	}
+	if (op_adj_node_uuid(m->txn, nid, u, NULL) == OUTPOST_OK)
+		op_uuid_format(out, u);
+	else
+		snprintf(out, OP_IMPORT_NAME, "node #%u", nid);
 }

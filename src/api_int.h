@@ -23,6 +23,10 @@ struct outpost {
 	unsigned busy_ms;
 	int read_only;
 	size_t map_bytes;
+	/* The log was looked at up to here and held no node or edge entry
+	 * past applied_seq (api_graph_apply.c): the next look starts here,
+	 * so relational writes cost the graph nothing but one query. */
+	int64_t graph_checked;
 };
 
 /* Apply a parsed schema to the store inside one write transaction. */

@@ -93,6 +93,30 @@ int op_api_sync_indexes(outpost *db, const struct op_table *t)
 	return sync_indexes(db, t);
 }
 
+/* The names whose log entries the graph applier takes (node labels and
+ * relationship types), as a JSON array: the applier's "anything for
+ * me?" is then one query, with no schema to parse (api_graph_apply.c). */
+static int record_graph_tables(outpost *db, const struct op_schema *s)
+{
+	struct op_buf b = {0};
+	size_t i;
+	int rc, n = 0;
+
+	op_buf_adds(&b, "[");
+	for (i = 0; i < s->ntables; i++)
+		if (s->tables[i].is_node)
+			op_buf_addf(&b, "%s\"%s\"", n++ ? "," : "",
+				    s->tables[i].name);
+	for (i = 0; i < s->nrels; i++)
+		op_buf_addf(&b, "%s\"%s\"", n++ ? "," : "", s->rels[i].name);
+	op_buf_adds(&b, "]");
+	rc = b.oom ? op_err_set(&db->err, OUTPOST_ENOMEM, "out of memory")
+		   : op_log_meta_set(db->rel, "graph_tables", op_buf_str(&b),
+				     &db->err);
+	op_buf_free(&b);
+	return rc;
+}
+
 int op_api_schema_record(outpost *db, const struct op_schema *s)
 {
 	char ver[24];
@@ -104,6 +128,8 @@ int op_api_schema_record(outpost *db, const struct op_schema *s)
 				     &db->err);
 	if (rc == OUTPOST_OK)
 		rc = op_log_meta_set(db->rel, "schema_version", ver, &db->err);
+	if (rc == OUTPOST_OK)
+		rc = record_graph_tables(db, s);
 	return rc;
 }
 

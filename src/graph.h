@@ -90,4 +90,28 @@ int op_graph_set_add(struct op_graph_set *s, uint32_t nid, uint32_t value);
 int op_graph_set_get(const struct op_graph_set *s, uint32_t nid,
 		     uint32_t *value);
 
+/* ---- cycles after a bulk load (graph_cycle.c) ---- */
+/* Whether type's edges hold a cycle anywhere in the graph: *cycle (free
+ * with op_free) gets one, its *ncycle nids in edge order, or NULL when
+ * there is none. Memory: two arrays over all nids (for bulk loads). */
+int op_graph_find_cycle(struct op_adj_txn *t, uint16_t type, uint32_t **cycle,
+			size_t *ncycle, struct op_err *err);
+
+/* ---- topological order (graph_topo.c) ---- */
+struct op_graph_topo_node {
+	uint8_t uuid[16];
+	uint32_t nid;
+};
+
+/* The ancestors of start (c opened with dirs OP_ADJ_IN over the types to
+ * follow: every node with a path to start), start excluded, each after
+ * all of its ancestors, ties by uuid bytes (memcmp) smallest first. *out
+ * (free with op_free) gets them, *n how many. OUTPOST_EREFUSED, with no
+ * message (the caller names the cycle), if they and start hold a cycle
+ * (a self loop too): *cycle (free with op_free) gets one, its *ncycle
+ * nids in edge order. Memory follows the ancestors, not the graph. */
+int op_graph_topo(struct op_graph_ctx *c, uint32_t start,
+		  struct op_graph_topo_node **out, size_t *n,
+		  uint32_t **cycle, size_t *ncycle, struct op_err *err);
+
 #endif

@@ -94,6 +94,10 @@ int op_time_parse(int64_t *out, const char *s);
 /* Always with milliseconds: "2026-01-31T12:00:00.000Z". */
 void op_time_format(char out[OP_TIME_TEXT], int64_t ms);
 
+/* ---- crash points for tests (OUTPOST_FAULT=name ends the process) ---- */
+#define OP_FAULT_EXIT 86
+void op_fault_point(const char *name);
+
 /* ---- files ---- */
 /* mkdir -p with mode 0700 for new directories. */
 int op_fs_mkdirs(const char *path, struct op_err *err);

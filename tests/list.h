@@ -70,6 +70,9 @@ TEST(import, uuid_ids_kept)
 TEST(import, deterministic_uuids)
 TEST(import, id_spaces)
 TEST(import, full_map_grows)
+TEST(import, acyclic_cycle_refused)
+TEST(import, acyclic_cycle_named_by_ids)
+TEST(import, again_is_idempotent)
 
 /* cli: end to end through the binary */
 TEST(cli, help_and_usage_exit_codes)
@@ -86,3 +89,31 @@ TEST(edges, acyclic_refusal_names_cycle)
 TEST(edges, as_of_traversal)
 TEST(edges, refusals)
 TEST(edges, replay_after_crash_between_commits)
+
+/* topo: ancestors in topological order, against networkx */
+TEST(topo, dag_matches_networkx)
+TEST(topo, shapes_match_networkx)
+TEST(topo, cycles_refused_like_networkx)
+TEST(topo, edges_added_one_by_one)
+TEST(topo, unknown_node_and_type)
+TEST(topo, cycle_refusal_names_it)
+TEST(topo, long_cycle_shortened)
+
+/* verify: outpost_graph_verify, clean stores and each kind of damage */
+TEST(verify, clean_after_every_write)
+TEST(verify, node_row_deleted_behind_capture)
+TEST(verify, node_row_inserted_behind_capture)
+TEST(verify, graph_behind_the_log)
+TEST(verify, adjacency_entry_lost)
+TEST(verify, edge_uuid_index_entry_lost)
+TEST(verify, node_index_entry_lost)
+TEST(verify, csr_disagrees_with_adjacency)
+TEST(verify, report_capped)
+
+/* cli_graph: `outpost graph` and `outpost import` through the binary */
+TEST(cli_graph, import_and_neighbours)
+TEST(cli_graph, reach_and_path)
+TEST(cli_graph, from_file)
+TEST(cli_graph, edges_write)
+TEST(cli_graph, topo_and_verify)
+TEST(cli_graph, usage_errors)

@@ -320,7 +320,7 @@ void test_edges_refusals(struct t *t)
 				      "node, as the relationship type "
 				      "requires");
 	CHECK_RC(add(db, "SUB", U(9), U(8), NULL), OUTPOST_EREFUSED);
-	CHECK_STR(outpost_errmsg(db), "outpost: SUB is central_wins: local "
+	CHECK_STR(outpost_errmsg(db), "SUB is central_wins: local "
 				      "writes refused (change it centrally, "
 				      "then sync)");
 	CHECK_EQ(t_int(db, "SELECT count(*) FROM _outpost_changes"), before);

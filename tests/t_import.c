@@ -29,7 +29,9 @@ static const char imp_schema[] =
 	" \"relationships\": {\n"
 	"  \"LINK\": {\"from\": \"Point\", \"to\": \"Point\"},\n"
 	"  \"NEAR\": {\"from\": \"Point\", \"to\": \"Point\"},\n"
-	"  \"IN\": {\"from\": \"Point\", \"to\": \"City\"}}}\n";
+	"  \"IN\": {\"from\": \"Point\", \"to\": \"City\"},\n"
+	"  \"PRE\": {\"from\": \"Point\", \"to\": \"Point\", "
+	"\"acyclic\": true}}}\n";
 
 /* The graph every store starts with. */
 static const char base_points[] = "id:ID,name,code,:LABEL\n"
@@ -738,5 +740,111 @@ void test_import_full_map_grows(struct t *t)
 	tr.max_depth = 0; /* reachability: everything from p0 */
 	CHECK_OK(db, outpost_graph_count_many(db, &tr, start, 1, &count));
 	CHECK_EQ(count, 2999);
+	outpost_close(db);
+}
+
+static int count_edge(void *ctx, const outpost_edge_info *e)
+{
+	(void)e;
+	(*(long long *)ctx)++;
+	return 0;
+}
+
+static long long edge_count(outpost *db)
+{
+	long long n = 0;
+
+	return outpost_graph_edges_each(db, NULL, count_edge, &n) == OUTPOST_OK
+		       ? n
+		       : -1;
+}
+
+/* An acyclic type: an import whose edges close a cycle, alone or with
+ * edges already in the store, is refused naming the cycle by import ids,
+ * and nothing of it stays. */
+void test_import_acyclic_cycle_refused(struct t *t)
+{
+	outpost *db = imp_store(t, "store", 1);
+	char e1[512], e2[512], before[4096], after[4096];
+	const char *ef1[1] = {e1}, *ef2[1] = {e2};
+
+	CHECK(db);
+	CHECK(put(e1, t, "pre1.csv", ":START_ID,:END_ID,:TYPE\n"
+				     "b1,b2,PRE\nb2,b3,PRE\n") == 0);
+	CHECK_OK(db, outpost_import(db, NULL, 0, ef1, 1, NULL));
+	snapshot(before, sizeof(before), db);
+	CHECK_EQ(edge_count(db), 6);
+	CHECK(put(e2, t, "pre2.csv", ":START_ID,:END_ID,:TYPE\n"
+				     "b1,b3,PRE\nb3,b1,PRE\n") == 0);
+	CHECK_RC(outpost_import(db, NULL, 0, ef2, 1, NULL), OUTPOST_EREFUSED);
+	CHECK_HAS(outpost_errmsg(db), "PRE is acyclic, and the relationships "
+				      "close the cycle ");
+	/* The cycle: b1 -> b2 -> b3 -> b1 or b1 -> b3 -> b1, by uuid,
+	 * since the nodes come from an earlier import. */
+	CHECK_HAS(outpost_errmsg(db), " -> ");
+	snapshot(after, sizeof(after), db);
+	CHECK_STR(after, before);
+	CHECK_EQ(edge_count(db), 6);
+	{
+		char *report = NULL;
+
+		CHECK_OK(db, outpost_graph_verify(&report, db));
+		CHECK(report == NULL);
+	}
+	outpost_close(db);
+}
+
+/* A cycle inside one import names its nodes by their import ids. */
+void test_import_acyclic_cycle_named_by_ids(struct t *t)
+{
+	outpost *db = imp_store(t, "store", 0);
+	char n[512], e[512];
+	const char *nf[1] = {n}, *ef[1] = {e};
+
+	CHECK(db);
+	CHECK(put(n, t, "p.csv", "id:ID,:LABEL\nx,Point\ny,Point\nz,Point\n"
+				 "w,Point\n") == 0);
+	CHECK(put(e, t, "e.csv", ":START_ID,:END_ID,:TYPE\nw,x,PRE\n"
+				 "x,y,PRE\ny,z,PRE\nz,x,PRE\n") == 0);
+	CHECK_RC(outpost_import(db, nf, 1, ef, 1, NULL), OUTPOST_EREFUSED);
+	CHECK_STR(outpost_errmsg(db), "PRE is acyclic, and the relationships "
+				      "close the cycle x -> y -> z -> x");
+	CHECK_EQ(t_int(db, "SELECT count(*) FROM Point"), 0);
+	CHECK_EQ(t_int(db, "SELECT count(*) FROM _outpost_changes"), 0);
+	CHECK_EQ(edge_count(db), 0);
+	CHECK(put(e, t, "e.csv", ":START_ID,:END_ID,:TYPE\nx,x,PRE\n") == 0);
+	CHECK_RC(outpost_import(db, nf, 1, ef, 1, NULL), OUTPOST_EREFUSED);
+	CHECK_STR(outpost_errmsg(db), "PRE is acyclic, and the relationships "
+				      "close the cycle x -> x");
+	outpost_close(db);
+}
+
+/* The same files imported again change nothing, and one log entry per
+ * import records what it made. */
+void test_import_again_is_idempotent(struct t *t)
+{
+	outpost *db = imp_store(t, "store", 1);
+	char p[512], c[512], e[512], before[4096], after[4096];
+	const char *nf[2] = {p, c}, *ef[1] = {e};
+
+	CHECK(db);
+	snapshot(before, sizeof(before), db);
+	CHECK_EQ(edge_count(db), 4);
+	t_path(p, t, "base_points.csv");
+	t_path(c, t, "base_cities.csv");
+	t_path(e, t, "base_edges.csv");
+	CHECK_OK(db, outpost_import(db, nf, 2, ef, 1, NULL));
+	CHECK_EQ(edge_count(db), 4);
+	snapshot(after, sizeof(after), db);
+	/* Only the log grew: one more import entry. */
+	CHECK_HAS(before, "log 1,");
+	CHECK_HAS(after, "log 2,");
+	CHECK_STR(strstr(after, ", applying"), strstr(before, ", applying"));
+	CHECK_EQ(t_int(db, "SELECT count(*) FROM _outpost_changes WHERE tbl = "
+			   "'_outpost_import' AND json_extract(vals, '$.nodes') "
+			   "= 4 AND json_extract(vals, '$.edges') = 4"), 2);
+	CHECK_EQ(t_int(db, "SELECT json_extract(vals, '$.new_eids[1]') - "
+			   "json_extract(vals, '$.new_eids[0]') FROM "
+			   "_outpost_changes ORDER BY seq DESC LIMIT 1"), 0);
 	outpost_close(db);
 }

@@ -30,4 +30,11 @@ int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cli_log(outpost *db, int argc, char **argv);
 
+/* `outpost graph ...` and `outpost import ...` (argv[0] is the command);
+ * each returns CLI_OK, CLI_ERROR or CLI_USAGE. Their --help texts: */
+int cli_graph(outpost *db, int argc, char **argv);
+int cli_import(outpost *db, int argc, char **argv);
+extern const char cli_graph_help[];
+extern const char cli_import_help[];
+
 #endif

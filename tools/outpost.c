@@ -24,6 +24,10 @@ static const char usage_text[] =
 	"  sql [--json|--csv] [SQL|-]  run SQL (from stdin if no SQL or -)\n"
 	"  sql --central SQL           load central_wins data (curriculum)\n"
 	"  log [OPTIONS]               show the change log (log --help)\n"
+	"  graph SUBCOMMAND [ARGS]     traverse and edit the graph "
+	"(graph --help)\n"
+	"  import --nodes FILE... --relationships FILE...\n"
+	"                              import neo4j-admin CSV files\n"
 	"  status [--json]             site, schema, change log, graph\n"
 	"\n"
 	"Run 'outpost COMMAND --help' for a command's options.\n";
@@ -59,6 +63,8 @@ static const struct {
 		"oldest first (--newest: newest first).\n"},
 	{"status", "usage: outpost [-d DIR] status [--json]\n"
 		   "Show the site id, schema, change log and graph cursor.\n"},
+	{"graph", cli_graph_help},
+	{"import", cli_import_help},
 };
 
 int cli_fail(const char *msg)
@@ -287,7 +293,8 @@ static int dispatch(const char *dir, int argc, char **argv)
 	if (!strcmp(argv[0], "init"))
 		return cmd_init(dir, argc, argv);
 	if (strcmp(argv[0], "schema") && strcmp(argv[0], "sql") &&
-	    strcmp(argv[0], "log") && strcmp(argv[0], "status"))
+	    strcmp(argv[0], "log") && strcmp(argv[0], "status") &&
+	    strcmp(argv[0], "graph") && strcmp(argv[0], "import"))
 		return cli_usage("unknown command \"%s\"", argv[0]);
 	if (open_store(&db, dir) != OUTPOST_OK)
 		return CLI_ERROR;
@@ -297,6 +304,10 @@ static int dispatch(const char *dir, int argc, char **argv)
 		rc = cmd_sql(db, argc, argv);
 	else if (!strcmp(argv[0], "log"))
 		rc = cli_log(db, argc, argv);
+	else if (!strcmp(argv[0], "graph"))
+		rc = cli_graph(db, argc, argv);
+	else if (!strcmp(argv[0], "import"))
+		rc = cli_import(db, argc, argv);
 	else
 		rc = cmd_status(db, argc, argv);
 	outpost_close(db);
