@@ -201,9 +201,10 @@ int op_adj_bulk_nodes(struct op_adj_txn *t, const uint8_t (*uuids)[16],
 		      const uint16_t *labels, size_t n, uint32_t *nids_out,
 		      struct op_err *err);
 /* Edges whose uuids repeat (a multigraph) get distinct derived uuids,
- * written back into edges[]. */
+ * written back into edges[]; edges the store already has are skipped.
+ * props (NULL, or per edge JSON text or NULL) are their properties. */
 int op_adj_bulk_edges(struct op_adj_txn *t, struct op_adj_edge *edges,
-		      size_t n, struct op_err *err);
+		      const char *const *props, size_t n, struct op_err *err);
 
 /* ---- verification (adj_verify.c, adj_verify_csr.c) ---- */
 

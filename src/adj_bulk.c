@@ -247,7 +247,7 @@ static int dedupe(struct op_adj_edge *edges, struct uuid_ix *ix, size_t n)
  * records and adjacency are there. Keeps the order of the rest; ix is
  * rebuilt when any went. */
 static size_t drop_known(struct op_adj_txn *t, struct op_adj_edge *edges,
-			 struct uuid_ix *ix, size_t n)
+			 uint32_t *order, struct uuid_ix *ix, size_t n)
 {
 	size_t i, k = 0;
 	uint32_t eid;
@@ -255,8 +255,10 @@ static size_t drop_known(struct op_adj_txn *t, struct op_adj_edge *edges,
 	if (is_empty(t, t->adj->euuid))
 		return n;
 	for (i = 0; i < n; i++)
-		if (op_adj_edge_find(t, edges[i].uuid, &eid) != OUTPOST_OK)
+		if (op_adj_edge_find(t, edges[i].uuid, &eid) != OUTPOST_OK) {
+			order[k] = (uint32_t)i;
 			edges[k++] = edges[i];
+		}
 	if (k == n)
 		return n;
 	for (i = 0; i < k; i++) {
@@ -266,29 +268,54 @@ static size_t drop_known(struct op_adj_txn *t, struct op_adj_edge *edges,
 	return k;
 }
 
+/* Edge i's properties go under its eid (edge i kept the index order[i]
+ * of the caller's arrays). */
+static int put_props(struct op_adj_txn *t, const char *const *props,
+		     const uint32_t *order, size_t n, uint32_t base)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; props && rc == 0 && i < n; i++) {
+		const char *p = props[order[i]];
+		uint32_t eid = base + (uint32_t)i;
+		MDB_val k = {sizeof(eid), &eid}, v;
+
+		if (!p)
+			continue;
+		v.mv_size = strlen(p);
+		v.mv_data = (void *)p;
+		rc = mdb_put(t->txn, t->adj->eprops, &k, &v, 0);
+	}
+	return rc;
+}
+
 int op_adj_bulk_edges(struct op_adj_txn *t, struct op_adj_edge *edges,
-		      size_t n, struct op_err *err)
+		      const char *const *props, size_t n, struct op_err *err)
 {
 	struct adj_entry *e = op_malloc(2 * n * sizeof(*e) + 1);
 	struct uuid_ix *ix = op_malloc(n * sizeof(*ix) + 1);
+	uint32_t *order = op_malloc(n * sizeof(*order) + 1);
 	MDB_cursor *c = NULL;
 	uint32_t base = 0;
 	size_t i;
 	int rc = OUTPOST_OK;
 
-	if (!e || !ix) {
+	if (!e || !ix || !order) {
 		op_free(e);
 		op_free(ix);
+		op_free(order);
 		return op_err_set(err, OUTPOST_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < n; i++) {
 		memcpy(ix[i].uuid, edges[i].uuid, 16);
 		ix[i].id = (uint32_t)i;
+		order[i] = (uint32_t)i;
 	}
 	if (dedupe(edges, ix, n) != OUTPOST_OK)
 		rc = op_err_set(err, OUTPOST_ENOMEM, "out of memory");
 	if (rc == OUTPOST_OK)
-		n = drop_known(t, edges, ix, n);
+		n = drop_known(t, edges, order, ix, n);
 	if (rc == OUTPOST_OK)
 		rc = op_adj_counter(t, "eid", (uint32_t)n, &base, err);
 	for (i = 0; rc == OUTPOST_OK && i < n; i++)
@@ -310,6 +337,9 @@ int op_adj_bulk_edges(struct op_adj_txn *t, struct op_adj_edge *edges,
 	}
 	if (c)
 		mdb_cursor_close(c);
+	if (rc == OUTPOST_OK && (i = (size_t)put_props(t, props, order, n,
+						       base)) != 0)
+		rc = op_adj_error((int)i, "bulk edge properties", err);
 	if (rc == OUTPOST_OK)
 		rc = put_adjacency(t, &e, 2 * n, err);
 	if (rc == OUTPOST_OK)
@@ -318,5 +348,6 @@ int op_adj_bulk_edges(struct op_adj_txn *t, struct op_adj_edge *edges,
 		rc = op_adj_csr_build(t, err);
 	op_free(e);
 	op_free(ix);
+	op_free(order);
 	return rc;
 }

@@ -10,6 +10,16 @@
 #include "api_import_int.h"
 
 
+void op_api_import_progress(struct imp *m, int done)
+{
+	/* Every 2^17 rows: often enough to see it move, never a cost. */
+	if (!m->progress ||
+	    (!done && ((m->nnodes + m->nedges) & 0x1ffff) != 0))
+		return;
+	fprintf(stderr, "\rimport: %zu nodes, %zu relationships%s", m->nnodes,
+		m->nedges, done ? "\n" : "");
+}
+
 int op_api_import_other_label(struct imp *m, const char *label,
 			      const char *id)
 {
@@ -40,10 +50,15 @@ int op_api_import_existing(struct imp *m, const char *label, const char *id,
 
 static void imp_free(struct imp *m)
 {
+	size_t i;
+
 	op_api_import_map_free(m);
 	op_free(m->uuids);
 	op_free(m->labels);
 	op_free(m->nids);
+	for (i = 0; m->eprops && i < m->nedges; i++)
+		op_free(m->eprops[i]);
+	op_free(m->eprops);
 	op_free(m->edges);
 	op_free(m->label_ids);
 	op_free(m->type_ids);
@@ -305,8 +320,10 @@ static int import_nodes(struct imp *m, const char *path)
 				":LABEL column; every node needs its label",
 				path);
 	while (rc == OUTPOST_OK &&
-	       (rc = op_graph_csv_next(r, &m->db->err)) == OP_GRAPH_CSV_ROW)
+	       (rc = op_graph_csv_next(r, &m->db->err)) == OP_GRAPH_CSV_ROW) {
 		rc = node_row(m, r, idcol, labcol, stmts, colmaps);
+		op_api_import_progress(m, 0);
+	}
 	for (i = 0; i < m->s->ntables; i++)
 		op_rel_finalize(stmts[i]);
 	op_free(stmts);
@@ -350,10 +367,12 @@ static int run(struct imp *m, const char *const *nf, size_t nn,
 	for (i = 0; rc == OUTPOST_OK && i < nr; i++)
 		rc = op_api_import_edges(m, rf[i]);
 	if (rc == OUTPOST_OK)
-		rc = op_adj_bulk_edges(m->txn, m->edges, m->nedges,
-				       &m->db->err);
+		rc = op_adj_bulk_edges(m->txn, m->edges,
+				       (const char *const *)m->eprops,
+				       m->nedges, &m->db->err);
 	if (rc == OUTPOST_OK)
 		rc = op_api_import_check_acyclic(m);
+	op_api_import_progress(m, 1);
 	if (rc == OUTPOST_OK)
 		rc = op_rel_exec(m->db->rel, "UPDATE _outpost_clock SET "
 				 "applying = 0", &m->db->err);
@@ -362,13 +381,14 @@ static int run(struct imp *m, const char *const *nf, size_t nn,
 
 static int attempt(outpost *db, const char *const *node_files,
 		   size_t nnode_files, const char *const *rel_files,
-		   size_t nrel_files)
+		   size_t nrel_files, int progress)
 {
 	struct imp m;
 	int rc, committed = 0;
 
 	memset(&m, 0, sizeof(m));
 	m.db = db;
+	m.progress = progress;
 	/* SQLite's write lock first, then LMDB's (DESIGN section 2); the
 	 * graph is brought up to the log before the load starts. */
 	rc = op_api_graph_catch_up(db);
@@ -418,7 +438,8 @@ int outpost_import(outpost *db, const char *const *node_files,
 	/* A full map is grown, not reported: everything was rolled back,
 	 * so the import simply runs again in the bigger map. */
 	while ((rc = attempt(db, node_files, nnode_files, rel_files,
-			     nrel_files)) == OP_ADJ_EFULL &&
+			     nrel_files, opts && opts->progress)) ==
+		       OP_ADJ_EFULL &&
 	       tries++ < 16)
 		if ((rc = op_adj_grow(db->adj, &db->err)) != OUTPOST_OK)
 			break;

@@ -10,7 +10,9 @@
 #include "api_import_int.h"
 #include "graph.h"
 
-static int push_edge(struct imp *m, const struct op_adj_edge *e)
+/* The edge and its properties (NULL for none; the import owns them). The
+ * property list is made only once some edge has properties. */
+static int push_edge(struct imp *m, const struct op_adj_edge *e, char *props)
 {
 	if (m->nedges == m->capedges) {
 		size_t cap = m->capedges ? m->capedges * 2 : 16384;
@@ -19,8 +21,22 @@ static int push_edge(struct imp *m, const struct op_adj_edge *e)
 		if (!a)
 			return OUTPOST_ENOMEM;
 		m->edges = a;
+		if (m->eprops) {
+			char **p = op_realloc(m->eprops, cap * sizeof(*p));
+
+			if (!p)
+				return OUTPOST_ENOMEM;
+			memset(p + m->capedges, 0,
+			       (cap - m->capedges) * sizeof(*p));
+			m->eprops = p;
+		}
 		m->capedges = cap;
 	}
+	if (props && !m->eprops &&
+	    !(m->eprops = op_calloc(m->capedges, sizeof(*m->eprops))))
+		return OUTPOST_ENOMEM;
+	if (m->eprops)
+		m->eprops[m->nedges] = props;
 	m->edges[m->nedges++] = *e;
 	return OUTPOST_OK;
 }
@@ -72,6 +88,7 @@ static int edge_row(struct imp *m, struct op_graph_csv *r, size_t sc,
 	const char *tname = tc == SIZE_MAX ? "" : op_graph_csv_field(r, tc);
 	const struct op_reltype *rt = op_schema_reltype(m->s, tname);
 	struct op_adj_edge e;
+	char *props = NULL;
 	int rc;
 
 	if (!rt)
@@ -97,7 +114,9 @@ static int edge_row(struct imp *m, struct op_graph_csv *r, size_t sc,
 	e.valid_from = INT64_MIN;
 	e.valid_to = INT64_MAX;
 	if (rc == OUTPOST_OK)
-		rc = push_edge(m, &e);
+		rc = op_api_import_edge_props(m, r, rt, &e, &props);
+	if (rc == OUTPOST_OK && (rc = push_edge(m, &e, props)) != OUTPOST_OK)
+		op_free(props);
 	return rc == OUTPOST_ENOMEM ? op_err_set(&m->db->err, rc,
 						 "out of memory")
 				    : rc;
@@ -120,8 +139,10 @@ int op_api_import_edges(struct imp *m, const char *path)
 				":TYPE column; every relationship needs its "
 				"type", path);
 	while (rc == OUTPOST_OK &&
-	       (rc = op_graph_csv_next(r, &m->db->err)) == OP_GRAPH_CSV_ROW)
+	       (rc = op_graph_csv_next(r, &m->db->err)) == OP_GRAPH_CSV_ROW) {
 		rc = edge_row(m, r, sc, ec, tc);
+		op_api_import_progress(m, 0);
+	}
 	op_graph_csv_close(r);
 	return rc;
 }

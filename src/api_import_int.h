@@ -38,6 +38,7 @@ struct imp {
 	size_t nnodes;
 	size_t capnodes;
 	struct op_adj_edge *edges;
+	char **eprops; /* per edge: properties (JSON) or NULL; NULL if none */
 	size_t nedges;
 	size_t capedges;
 	/* adj name ids, looked up once: per table (labels) and per
@@ -48,7 +49,11 @@ struct imp {
 	uint32_t nid_from;
 	uint32_t eid_from;
 	int64_t prev_applied;
+	int progress; /* report on stderr */
 };
+
+/* Progress on stderr, if asked for: now and then, or (done) the total. */
+void op_api_import_progress(struct imp *m, int done);
 
 /* The two-engine commit of a bulk import (api_import_log.c): note the
  * counters before the load; log the import and mark it in LMDB; after
@@ -77,6 +82,11 @@ void op_api_import_map_free(struct imp *m);
 /* Index of the node this import gave `id` in `space`, or -1. */
 long op_api_import_lookup(const struct imp *m, const char *space,
 			  const char *id);
+/* The property columns of the current row of a relationship file: the
+ * edge's properties (*props: JSON or NULL, op_free) and validity. */
+int op_api_import_edge_props(struct imp *m, struct op_graph_csv *r,
+			     const struct op_reltype *rt,
+			     struct op_adj_edge *e, char **props);
 /* A node's name for a message: its import id, or its uuid. */
 #define OP_IMPORT_NAME 96
 void op_api_import_node_name(const struct imp *m, uint32_t nid,

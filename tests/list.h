@@ -73,6 +73,8 @@ TEST(import, full_map_grows)
 TEST(import, acyclic_cycle_refused)
 TEST(import, acyclic_cycle_named_by_ids)
 TEST(import, again_is_idempotent)
+TEST(import, edge_properties)
+TEST(import, progress_on_stderr)
 
 /* cli: end to end through the binary */
 TEST(cli, help_and_usage_exit_codes)
@@ -117,3 +119,9 @@ TEST(cli_graph, from_file)
 TEST(cli_graph, edges_write)
 TEST(cli_graph, topo_and_verify)
 TEST(cli_graph, usage_errors)
+
+/* graph_crash: graph writes and imports killed, and ended between the
+ * two engines' commits */
+TEST(graph_crash, edge_writes_killed)
+TEST(graph_crash, fault_between_commits)
+TEST(graph_crash, import_killed)

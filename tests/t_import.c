@@ -4,7 +4,9 @@
  * names of the failed files' nodes); typed properties land in the label's
  * SQLite row; uuid:ID files keep their uuids and other ids derive the same
  * uuids on every store; edges may name nodes already in the store. */
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -28,7 +30,11 @@ static const char imp_schema[] =
 	"   \"name\": {\"type\": \"text\", \"not_null\": true}}}},\n"
 	" \"relationships\": {\n"
 	"  \"LINK\": {\"from\": \"Point\", \"to\": \"Point\"},\n"
-	"  \"NEAR\": {\"from\": \"Point\", \"to\": \"Point\"},\n"
+	"  \"NEAR\": {\"from\": \"Point\", \"to\": \"Point\", "
+	"\"properties\": {\"w\": {\"type\": \"real\"}, \"tags\": "
+	"{\"type\": \"text[]\"}}},\n"
+	"  \"WHEN\": {\"from\": \"Point\", \"to\": \"Point\", "
+	"\"validity\": true},\n"
 	"  \"IN\": {\"from\": \"Point\", \"to\": \"City\"},\n"
 	"  \"PRE\": {\"from\": \"Point\", \"to\": \"Point\", "
 	"\"acyclic\": true}}}\n";
@@ -846,5 +852,104 @@ void test_import_again_is_idempotent(struct t *t)
 	CHECK_EQ(t_int(db, "SELECT json_extract(vals, '$.new_eids[1]') - "
 			   "json_extract(vals, '$.new_eids[0]') FROM "
 			   "_outpost_changes ORDER BY seq DESC LIMIT 1"), 0);
+	outpost_close(db);
+}
+
+struct props_seen {
+	char s[1024];
+};
+
+static int props_add(void *ctx, const outpost_edge_info *e)
+{
+	struct props_seen *p = ctx;
+	size_t n = strlen(p->s);
+
+	snprintf(p->s + n, sizeof(p->s) - n, "%s %s %s %s|", e->type,
+		 e->properties ? e->properties : "-",
+		 e->valid_from ? e->valid_from : "-",
+		 e->valid_to ? e->valid_to : "-");
+	return 0;
+}
+
+/* Relationship property columns become the edge's properties, typed by
+ * the header; valid_from / valid_to set a validity type's range; a
+ * value for an undeclared property is refused with file, line, column. */
+void test_import_edge_properties(struct t *t)
+{
+	outpost *db = imp_store(t, "store", 1);
+	char e[512], want[600];
+	const char *ef[1] = {e};
+	struct props_seen p = {{0}};
+	outpost_traversal tr = OUTPOST_TRAVERSAL_INIT;
+	long long n = -1;
+
+	CHECK(db);
+	CHECK(put(e, t, "props.csv", ":START_ID,:END_ID,:TYPE,w:float,"
+				     "tags:string[],valid_from,valid_to\n"
+				     "b2,b1,NEAR,0.25,\"a;b\"\"c\",,\n"
+				     "b3,b2,NEAR,,,,\n"
+				     "b1,b3,WHEN,,,2026-01-01T00:00:00Z,"
+				     "2026-02-01\n") == 0);
+	CHECK_OK(db, outpost_import(db, NULL, 0, ef, 1, NULL));
+	CHECK_OK(db, outpost_graph_edges_each(db, "NEAR", props_add, &p));
+	CHECK_HAS(p.s, "NEAR {\"w\":0.25,\"tags\":[\"a\",\"b\\\"c\"]} - -|");
+	CHECK_HAS(p.s, "NEAR - - -|");
+	p.s[0] = 0;
+	CHECK_OK(db, outpost_graph_edges_each(db, "WHEN", props_add, &p));
+	CHECK_STR(p.s, "WHEN - 2026-01-01T00:00:00.000Z "
+		       "2026-02-01T00:00:00.000Z|");
+	tr.as_of = "2026-03-01T00:00:00Z";
+	CHECK_OK(db, outpost_graph_neighbours(db, &tr, "b1", NULL, NULL, &n));
+	CHECK_EQ(n, 2); /* b2 (LINK) and c1 (IN); WHEN has expired */
+	tr.as_of = "2026-01-15T00:00:00Z";
+	CHECK_OK(db, outpost_graph_neighbours(db, &tr, "b1", NULL, NULL, &n));
+	CHECK_EQ(n, 3);
+	CHECK(put(e, t, "bad.csv", ":START_ID,:END_ID,:TYPE,w:float\n"
+				   "b1,b2,NEAR,1\nb1,b2,LINK,2\n") == 0);
+	CHECK_RC(outpost_import(db, NULL, 0, ef, 1, NULL), OUTPOST_ESCHEMA);
+	t_expand(want, sizeof(want), "@:3: column 4 \"w:float\": w is not a "
+		 "property of type LINK in the schema", e);
+	CHECK_STR(outpost_errmsg(db), want);
+	CHECK(put(e, t, "bad.csv", ":START_ID,:END_ID,:TYPE,valid_to\n"
+				   "b1,b2,WHEN,soon\n") == 0);
+	CHECK_RC(outpost_import(db, NULL, 0, ef, 1, NULL), OUTPOST_ECORRUPT);
+	t_expand(want, sizeof(want), "@:2: column 4 \"valid_to\": \"soon\" "
+		 "is not a timestamp (2026-01-31T12:00:00Z)", e);
+	CHECK_STR(outpost_errmsg(db), want);
+	outpost_close(db);
+}
+
+/* Asked for progress, an import reports on stderr (the CLI asks when
+ * stderr is a terminal); the last report is the total. */
+void test_import_progress_on_stderr(struct t *t)
+{
+	outpost *db = imp_store(t, "store", 0);
+	outpost_import_opts opts = OUTPOST_IMPORT_OPTS_INIT;
+	char p[512], c[512], e[512], log[512], buf[T_TEXT_MAX];
+	const char *nf[2] = {p, c}, *ef[1] = {e};
+	int fd, saved, rc;
+	ssize_t n;
+
+	CHECK(db);
+	t_path(p, t, "base_points.csv");
+	t_path(c, t, "base_cities.csv");
+	t_path(e, t, "base_edges.csv");
+	t_path(log, t, "stderr.txt");
+	opts.progress = 1;
+	fd = open(log, O_CREAT | O_RDWR | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	rc = outpost_import(db, nf, 2, ef, 1, &opts);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	CHECK_OK(db, rc);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	CHECK(n > 0);
+	buf[n] = 0;
+	CHECK_STR(buf, "\rimport: 4 nodes, 4 relationships\n");
 	outpost_close(db);
 }
