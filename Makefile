@@ -68,6 +68,10 @@ $(BENCHBIN): $(BUILD)/tools/bench/capture.o $(LIB)
 $(ENGINEBIN): $(BUILD)/tools/bench/outpost-engine.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Peak heap of traversals against what they visit (after run.sh).
+$(BUILD)/bench-trav-memory: $(BUILD)/tools/bench/trav-memory.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # T=module runs one module's tests.
 test: $(TESTBIN)
 	OUTPOST_BIN=$(abspath $(BIN)) OUTPOST_SCHEMAS=$(abspath schema) \
@@ -102,10 +106,14 @@ check-asan:
 
 # BENCH_DATASETS=curriculum20k for a quick run.
 BENCH_DATASETS ?= curriculum20k curriculum200k
-bench: $(BENCHBIN) $(ENGINEBIN)
+bench: $(BENCHBIN) $(ENGINEBIN) $(BUILD)/bench-trav-memory
 	$(BENCHBIN) $(BUILD)/bench-store
 	../shared/bench/run.sh --engine outpost=$(ENGINEBIN) \
 		--datasets "$(BENCH_DATASETS)"
+	for d in $(BENCH_DATASETS); do \
+		$(BUILD)/bench-trav-memory \
+			$(BUILD)/bench-data/work/$$d.outpost/store \
+			$(BUILD)/bench-data/$$d/nodes.csv || exit 1; done
 
 demo: outpost
 	tools/demo
