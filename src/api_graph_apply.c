@@ -97,6 +97,7 @@ int op_api_graph_apply_edge(outpost *db, struct op_adj_txn *t,
 	char *text = NULL;
 	int rc, have;
 
+	memset(&e, 0, sizeof(e)); /* padding too: the record goes to disk */
 	if (op_uuid_parse(u, row_id) != 0)
 		return bad_entry(db, row_id, "not a uuid");
 	if (op == 'D')
@@ -210,6 +211,7 @@ int op_api_graph_apply(outpost *db, struct op_adj_txn *t,
 			s && !tab ? op_schema_reltype(s, tbl) : NULL;
 
 		*last = op_rel_col_int(st, 0);
+		rc = OUTPOST_OK; /* an entry of a plain table: nothing to do */
 		if (!op || !row_id)
 			continue;
 		if (tab && tab->is_node)

@@ -91,6 +91,7 @@ TEST(edges, acyclic_refusal_names_cycle)
 TEST(edges, as_of_traversal)
 TEST(edges, refusals)
 TEST(edges, replay_after_crash_between_commits)
+TEST(edges, applier_skips_plain_tables)
 
 /* topo: ancestors in topological order, against networkx */
 TEST(topo, dag_matches_networkx)

@@ -385,3 +385,25 @@ void test_edges_replay_after_crash_between_commits(struct t *t)
 	CHECK_EQ(l.n, 2);
 	outpost_close(db);
 }
+
+/* Entries of plain tables before and among the graph's: the applier
+ * passes over them (a regression: it once stopped at the first). */
+void test_edges_applier_skips_plain_tables(struct t *t)
+{
+	outpost *db = t_store(t, "lexicraft.json");
+	char uuid[T_TEXT_MAX];
+	struct hop h;
+
+	CHECK(db);
+	CHECK_OK(db, outpost_sql(db, "INSERT INTO users(email, password_hash) "
+				 "VALUES ('a@b.c', outpost_password('x')); "
+				 "DELETE FROM users", NULL, 0, NULL, NULL));
+	CHECK_OK(db, outpost_sql_central(db, "INSERT INTO LearningPoint("
+					 "learning_point_id, word) VALUES "
+					 "('lp1', 'apt'), ('lp2', 'able')",
+					 NULL, 0, NULL, NULL));
+	t_text(db, "SELECT id FROM LearningPoint WHERE word = 'apt'", uuid);
+	CHECK_STR(hops(db, NULL, uuid, OUTPOST_BOTH, NULL, &h), "");
+	CHECK_EQ(t_int(db, "SELECT count(*) FROM _outpost_changes"), 4);
+	outpost_close(db);
+}
