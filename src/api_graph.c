@@ -143,12 +143,6 @@ static int emit_node(void *ctx, uint32_t nid, int depth)
 	return e->fn(e->ctx, text, depth);
 }
 
-static int not_found(outpost *db, const char *name)
-{
-	return op_err_set(&db->err, OUTPOST_ENOTFOUND, "no node \"%s\" (name "
-			  "a node by its uuid or its import id)", name);
-}
-
 int outpost_graph_neighbours(outpost *db, const outpost_traversal *tr,
 			     const char *start_node, outpost_node_fn fn,
 			     void *ctx, long long *count)
@@ -162,8 +156,8 @@ int outpost_graph_neighbours(outpost *db, const outpost_traversal *tr,
 	if (!db || !start_node)
 		return OUTPOST_EMISUSE;
 	rc = start(&g, db, tr);
-	if (rc == OUTPOST_OK && resolve(&g, start_node, &nid) != OUTPOST_OK)
-		rc = not_found(db, start_node);
+	if (rc == OUTPOST_OK)
+		rc = resolve(&g, start_node, &nid);
 	e.g = &g;
 	e.fn = fn;
 	e.ctx = ctx;
@@ -222,10 +216,10 @@ int outpost_graph_path(outpost *db, const outpost_traversal *tr,
 	if (!db || !a || !b)
 		return OUTPOST_EMISUSE;
 	rc = start(&g, db, tr);
-	if (rc == OUTPOST_OK && resolve(&g, a, &na) != OUTPOST_OK)
-		rc = not_found(db, a);
-	if (rc == OUTPOST_OK && resolve(&g, b, &nb) != OUTPOST_OK)
-		rc = not_found(db, b);
+	if (rc == OUTPOST_OK)
+		rc = resolve(&g, a, &na);
+	if (rc == OUTPOST_OK)
+		rc = resolve(&g, b, &nb);
 	if (rc == OUTPOST_OK)
 		rc = ready(&g);
 	if (rc == OUTPOST_OK)

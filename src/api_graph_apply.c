@@ -139,16 +139,9 @@ int op_api_graph_apply_edge(outpost *db, struct op_adj_txn *t,
 	props = cJSON_GetObjectItemCaseSensitive(o, "props");
 	if (rc == OUTPOST_OK && props && !cJSON_IsObject(props))
 		rc = bad_entry(db, row_id, "\"props\" is not an object");
-	if (rc == OUTPOST_OK && op == 'U' && !props) {
-		const char *old = NULL;
-		size_t n = 0;
-
-		/* Properties unchanged: keep them as they are. */
-		if (op_adj_edge_props(t, eid, &old, &n) == OUTPOST_OK && old &&
-		    !(text = op_strndup(old, n)))
-			rc = OUTPOST_ENOMEM;
-	} else if (rc == OUTPOST_OK &&
-		   merge_props(t, eid, have, props, &text) != OUTPOST_OK)
+	/* No "props" in an update: the stored ones, merged with nothing. */
+	if (rc == OUTPOST_OK &&
+	    merge_props(t, eid, have, props, &text) != OUTPOST_OK)
 		rc = OUTPOST_ENOMEM;
 	if (rc == OUTPOST_ENOMEM)
 		op_err_set(&db->err, rc, "out of memory");
@@ -157,10 +150,7 @@ int op_api_graph_apply_edge(outpost *db, struct op_adj_txn *t,
 		rc = op_adj_edge_put(t, &e, text, text ? strlen(text) : 0,
 				     NULL, &db->err);
 	}
-	if (text && op == 'U' && !props)
-		op_free(text);
-	else if (text)
-		cJSON_free(text);
+	cJSON_free(text);
 	cJSON_Delete(o);
 	return rc == 1 ? OUTPOST_OK : rc;
 }

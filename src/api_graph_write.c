@@ -187,6 +187,16 @@ static int check_acyclic(struct ew *w, uint16_t type, uint32_t from,
 	return rc;
 }
 
+/* A central_wins type takes writes only as the central authority. */
+static int writable(const struct ew *w)
+{
+	if (w->r->policy != OP_SYNC_CENTRAL_WINS || w->central)
+		return OUTPOST_OK;
+	return op_err_set(&w->db->err, OUTPOST_EREFUSED, "%s is central_wins: "
+			  "local writes refused (change it centrally, then "
+			  "sync)", w->r->name);
+}
+
 /* Both locks, the schema, the type, and the graph up to the log. */
 static int begin(struct ew *w, outpost *db, const char *type, int central)
 {
@@ -213,10 +223,8 @@ static int begin(struct ew *w, outpost *db, const char *type, int central)
 				  "relationship type \"%s\" (not in the "
 				  "schema)", shown);
 	}
-	if (w->r && w->r->policy == OP_SYNC_CENTRAL_WINS && !central)
-		return op_err_set(&db->err, OUTPOST_EREFUSED, "%s is "
-				  "central_wins: local writes refused (change "
-				  "it centrally, then sync)", w->r->name);
+	if (w->r && (rc = writable(w)) != OUTPOST_OK)
+		return rc;
 	rc = op_rel_begin_write(db->rel, &db->err);
 	if (rc == OUTPOST_OK)
 		rc = op_adj_begin(&w->t, db->adj, 1, &db->err);
@@ -230,9 +238,12 @@ static int commit(struct ew *w, char op, const char *uuid, const char *vals)
 {
 	int64_t seq = 0;
 	uint64_t hlc = 0;
-	int rc = op_log_append(w->db->rel, w->central, w->r->name, op, uuid,
-			       vals, &seq, &hlc, &w->db->err);
+	int rc;
 
+	if (!w->r) /* begin() or edge_type() found the type */
+		return OUTPOST_EMISUSE;
+	rc = op_log_append(w->db->rel, w->central, w->r->name, op, uuid, vals,
+			   &seq, &hlc, &w->db->err);
 	if (rc == OUTPOST_OK)
 		rc = op_api_graph_apply_edge(w->db, w->t, w->r, op, uuid, vals,
 					     hlc);
@@ -340,15 +351,12 @@ static int edge_type(struct ew *w, const char *uuid)
 			break;
 		}
 	}
-	if (!w->r)
-		return op_err_set(&w->db->err, OUTPOST_ESCHEMA, "edge \"%s\": "
-				  "its type is no longer in the schema", shown);
-	if (w->r->policy == OP_SYNC_CENTRAL_WINS && !w->central)
-		return op_err_set(&w->db->err, OUTPOST_EREFUSED, "%s "
-				  "is central_wins: local writes refused "
-				  "(change it centrally, then sync)",
-				  w->r->name);
-	return OUTPOST_OK;
+	if (!w->r) {
+		op_err_set(&w->db->err, OUTPOST_ESCHEMA, "edge \"%s\": its type "
+			   "is no longer in the schema", shown);
+		return OUTPOST_ESCHEMA;
+	}
+	return writable(w);
 }
 
 static int update_once(outpost *db, const char *uuid, const outpost_edge *e)

@@ -4,6 +4,7 @@
 #ifndef OP_CHECK_H
 #define OP_CHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -107,6 +108,12 @@ int t_first_text(void *ctx, int n, const char *const *names,
 const char *t_text(outpost *db, const char *sql, char out[T_TEXT_MAX]);
 /* One integer from a SQL query, or -1 on error. */
 long long t_int(outpost *db, const char *sql);
+
+/* splitmix64: small, seedable, the same sequence everywhere (the crash
+ * tests draw their writes and kill times from it). */
+uint64_t t_rng_next(uint64_t *s);
+unsigned t_rng_below(uint64_t *s, unsigned n);
+void t_sleep_ms(unsigned ms);
 
 /* Every test's prototype, from list.h. */
 #define TEST(module, name) void test_##module##_##name(struct t *t);

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -147,4 +148,27 @@ long long t_int(outpost *db, const char *sql)
 	if (outpost_sql(db, sql, NULL, 0, first_int, &v) != OUTPOST_OK)
 		return -1;
 	return v;
+}
+
+uint64_t t_rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+unsigned t_rng_below(uint64_t *s, unsigned n)
+{
+	return (unsigned)(t_rng_next(s) % n);
+}
+
+void t_sleep_ms(unsigned ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000u),
+			      (long)(ms % 1000u) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
 }

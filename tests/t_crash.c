@@ -28,30 +28,6 @@ struct crash_shared {
 	char err[600];       /* why a writer stopped by itself */
 };
 
-/* splitmix64: small, seedable, the same sequence everywhere. */
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static unsigned rng_below(uint64_t *s, unsigned n)
-{
-	return (unsigned)(rng_next(s) % n);
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000u),
-	                      (long)(ms % 1000u) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
 static void append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -78,12 +54,12 @@ static void make_txn(char *sql, size_t cap, uint64_t *rng, int iter, long txn,
 	static const char pick[] =
 	    "(SELECT id FROM children WHERE rowid >= (SELECT (random() "
 	    "& 1073741823) % max(rowid) FROM children)";
-	int n = 1 + (int)rng_below(rng, TXN_MAX), kind[TXN_MAX];
+	int n = 1 + (int)t_rng_below(rng, TXN_MAX), kind[TXN_MAX];
 	int named = 0, j;
 	size_t len = 0;
 
 	for (j = 0; j < n; j++) {
-		unsigned r = rng_below(rng, 10);
+		unsigned r = t_rng_below(rng, 10);
 
 		kind[j] = j == 0 || r < 5 ? 'I' : r < 8 ? 'U' : 'D';
 		named += kind[j] != 'D';
@@ -157,7 +133,7 @@ static void wait_started(const struct crash_shared *sh, pid_t pid)
 		           WEXITED | WNOHANG | WNOWAIT) != 0 ||
 		    info.si_pid == pid)
 			return;
-		sleep_ms(1);
+		t_sleep_ms(1);
 	}
 }
 
@@ -272,8 +248,8 @@ static void kill_loop(struct t *t, uint64_t seed)
 		/* One kill in four may hit start-up (opening, recovery). */
 		if (i % 4 != 0)
 			wait_started(sh, pid);
-		ms = 1 + rng_below(&rng, SLEEP_MAX_MS);
-		sleep_ms(ms);
+		ms = 1 + t_rng_below(&rng, SLEEP_MAX_MS);
+		t_sleep_ms(ms);
 		kill(pid, SIGKILL);
 		CHECK_EQ(waitpid(pid, &status, 0), pid);
 		if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {

@@ -75,30 +75,6 @@ struct gc_model {
 	char why[400]; /* the first entry the log should not hold */
 };
 
-/* splitmix64: small, seedable, the same sequence everywhere. */
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static unsigned rng_below(uint64_t *s, unsigned n)
-{
-	return (unsigned)(rng_next(s) % n);
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000u),
-			      (long)(ms % 1000u) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -471,10 +447,10 @@ static int add_edge(outpost *db, uint64_t *rng, char type, char uuid[37])
 	outpost_edge e = OUTPOST_EDGE_INIT;
 	char from[40], to[40], props[64];
 
-	node_uuid(from, (int)rng_below(rng, NODES));
-	node_uuid(to, (int)rng_below(rng, NODES));
+	node_uuid(from, (int)t_rng_below(rng, NODES));
+	node_uuid(to, (int)t_rng_below(rng, NODES));
 	snprintf(props, sizeof(props), "{\"w\": %.3f}",
-		 rng_below(rng, 64) / 8.0);
+		 t_rng_below(rng, 64) / 8.0);
 	e.type = type == 'R' ? "R" : "P";
 	e.from = from;
 	e.to = to;
@@ -489,7 +465,7 @@ static int update_edge(outpost *db, uint64_t *rng, const struct gc_edge *o)
 	char props[64];
 
 	snprintf(props, sizeof(props), "{\"w\": %.3f}",
-		 rng_below(rng, 64) / 8.0);
+		 t_rng_below(rng, 64) / 8.0);
 	e.properties = o->type == 'R' ? props : NULL;
 	return outpost_graph_edge_update(db, o->uuid, &e);
 }
@@ -499,10 +475,10 @@ static int update_edge(outpost *db, uint64_t *rng, const struct gc_edge *o)
 static int renew_node(outpost *db, uint64_t *rng)
 {
 	char sql[256], id[40];
-	int i = (int)rng_below(rng, NODES), rc;
+	int i = (int)t_rng_below(rng, NODES), rc;
 
 	node_uuid(id, i);
-	if (rng_below(rng, 2))
+	if (t_rng_below(rng, 2))
 		return snprintf(sql, sizeof(sql),
 				"DELETE FROM N WHERE id = '%s'; INSERT INTO "
 				"N(id, name) VALUES ('%s', 'n%d')",
@@ -532,8 +508,8 @@ static int on_own_edge(void *ctx, const outpost_edge_info *i)
  * else that result. */
 static int one_write(outpost *db, uint64_t *rng, struct gc_set *own)
 {
-	unsigned r = rng_below(rng, 100);
-	size_t k = own->n ? rng_below(rng, (unsigned)own->n) : 0;
+	unsigned r = t_rng_below(rng, 100);
+	size_t k = own->n ? t_rng_below(rng, (unsigned)own->n) : 0;
 	struct gc_edge *e;
 	char uuid[37];
 	int rc;
@@ -607,7 +583,7 @@ static void wait_started(const struct gc_shared *sh, pid_t pid)
 			   WEXITED | WNOHANG | WNOWAIT) != 0 ||
 		    info.si_pid == pid)
 			return;
-		sleep_ms(1);
+		t_sleep_ms(1);
 	}
 }
 
@@ -646,8 +622,8 @@ static void edge_kills(struct t *t, uint64_t seed, struct gc_shared *sh)
 		/* One kill in four may hit start-up (opening, replay). */
 		if (i % 4 != 0)
 			wait_started(sh, pid);
-		ms = 1 + rng_below(&rng, SLEEP_MAX_MS);
-		sleep_ms(ms);
+		ms = 1 + t_rng_below(&rng, SLEEP_MAX_MS);
+		t_sleep_ms(ms);
 		kill(pid, SIGKILL);
 		CHECK_EQ(waitpid(pid, &status, 0), pid);
 		if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
@@ -908,8 +884,8 @@ static int write_big_import(char nodes[512], char rels[512], struct t *t,
 		return -1;
 	bad = fputs(":START_ID,:END_ID,:TYPE\n", f) < 0;
 	for (i = 0; i < IMP_EDGES; i++)
-		bad |= fprintf(f, "n%u,n%u,R\n", rng_below(&rng, IMP_NODES),
-			       rng_below(&rng, IMP_NODES)) < 0;
+		bad |= fprintf(f, "n%u,n%u,R\n", t_rng_below(&rng, IMP_NODES),
+			       t_rng_below(&rng, IMP_NODES)) < 0;
 	bad |= fclose(f) != 0;
 	return bad ? -1 : 0;
 }
@@ -963,7 +939,7 @@ static void time_import(struct t *t, const char *const *files,
 	CHECK(pid > 0);
 	for (i = 0; i < WRITER_LIMIT_S * 1000 && !sh->done && !sh->err[0];
 	     i++)
-		sleep_ms(1);
+		t_sleep_ms(1);
 	*ms = now_ms() - t0;
 	kill(pid, SIGKILL);
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
@@ -1016,7 +992,7 @@ static void import_kills(struct t *t, uint64_t seed, struct gc_shared *sh)
 	start = now_ms();
 	for (i = 0; i < KILLS && (i < IMP_MIN ||
 				  now_ms() - start < IMP_BUDGET_MS); i++) {
-		unsigned at = rng_below(&rng, (unsigned)(ms * 6 / 5) + 1);
+		unsigned at = t_rng_below(&rng, (unsigned)(ms * 6 / 5) + 1);
 		int status = 0;
 		pid_t pid;
 
@@ -1033,7 +1009,7 @@ static void import_kills(struct t *t, uint64_t seed, struct gc_shared *sh)
 		if (pid == 0)
 			importer(dir, files, sh);
 		CHECK(pid > 0);
-		sleep_ms(at);
+		t_sleep_ms(at);
 		kill(pid, SIGKILL);
 		CHECK_EQ(waitpid(pid, &status, 0), pid);
 		if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
