@@ -190,6 +190,7 @@ static int put_adjacency(struct op_adj_txn *t, struct adj_entry **pe,
 {
 	MDB_cursor *c = NULL;
 	uint64_t *vals = NULL;
+	unsigned flags = MDB_MULTIPLE;
 	size_t i, j;
 	int rc = sort_entries(pe, n);
 
@@ -197,6 +198,10 @@ static int put_adjacency(struct op_adj_txn *t, struct adj_entry **pe,
 		return op_err_set(err, rc, "out of memory");
 	if (!(vals = op_malloc(n * sizeof(*vals) + 1)))
 		return op_err_set(err, OUTPOST_ENOMEM, "out of memory");
+	/* Into an empty adjacency, in the comparators' order (integer keys
+	 * and values): every key and every value is appended. */
+	if (is_empty(t, t->adj->adj))
+		flags |= MDB_APPEND | MDB_APPENDDUP;
 	rc = mdb_cursor_open(t->txn, t->adj->adj, &c);
 	/* One put per key with all its values (MDB_MULTIPLE). */
 	for (i = 0; rc == 0 && i < n; i = j) {
@@ -209,7 +214,7 @@ static int put_adjacency(struct op_adj_txn *t, struct adj_entry **pe,
 		v[0].mv_data = vals;
 		v[1].mv_size = j - i;
 		v[1].mv_data = NULL;
-		rc = mdb_cursor_put(c, &k, v, MDB_MULTIPLE);
+		rc = mdb_cursor_put(c, &k, v, flags);
 	}
 	mdb_cursor_close(c);
 	op_free(vals);

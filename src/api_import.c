@@ -364,6 +364,8 @@ static int run(struct imp *m, const char *const *nf, size_t nn,
 		rc = op_adj_bulk_nodes(m->txn, (const uint8_t(*)[16])m->uuids,
 				       m->labels, m->nnodes, m->nids,
 				       &m->db->err);
+	if (rc == OUTPOST_OK)
+		op_api_import_map_loaded(m);
 	for (i = 0; rc == OUTPOST_OK && i < nr; i++)
 		rc = op_api_import_edges(m, rf[i]);
 	if (rc == OUTPOST_OK)

@@ -41,35 +41,29 @@ static int push_edge(struct imp *m, const struct op_adj_edge *e, char *props)
 	return OUTPOST_OK;
 }
 
-/* One end of an edge: its nid, checked against the label the type wants.
- * The node is this import's, or already in the store. */
-static int end_nid(struct imp *m, struct op_graph_csv *r, size_t col,
-		   const char *want_label, uint32_t *nid, uint8_t uuid[16])
+/* One end of an edge, checked against the label the type wants. The
+ * node is this import's, or already in the store. */
+static int resolve_end(struct imp *m, struct op_graph_csv *r, size_t col,
+		       const char *want_label, struct imp_end *end)
 {
 	const struct op_graph_csv_col *c = op_graph_csv_col(r, col);
 	const char *id = op_graph_csv_field(r, col);
 	const struct op_table *wt = op_schema_table(m->s, want_label);
-	long at = op_api_import_lookup(m, c->id_space, id);
 	size_t line = op_graph_csv_line(r);
-	uint16_t want, have;
+	uint16_t want;
 	int found;
 
 	if (!wt || op_api_import_name(m, 0, (size_t)(wt - m->s->tables),
 				      &want) != OUTPOST_OK)
 		return op_err_set(&m->db->err, OUTPOST_ESCHEMA, "label %s of "
 				  "the type is not in the schema", want_label);
-	if (at >= 0) {
-		*nid = m->nids[at];
-		memcpy(uuid, m->uuids[at], 16);
-		have = m->labels[at];
-		found = 1;
-	} else {
-		found = op_api_import_existing(m, want_label, id, nid) ==
+	found = op_api_import_lookup(m, c->id_space, id, end);
+	if (!found)
+		found = op_api_import_existing(m, want_label, id, &end->nid) ==
 				OUTPOST_OK &&
-			op_adj_node_uuid(m->txn, *nid, uuid, &have) ==
-				OUTPOST_OK;
-	}
-	if (found && have == want)
+			op_adj_node_uuid(m->txn, end->nid, end->uuid,
+					 &end->label) == OUTPOST_OK;
+	if (found && end->label == want)
 		return OUTPOST_OK;
 	if (found || op_api_import_other_label(m, want_label, id))
 		return op_err_set(&m->db->err, OUTPOST_ESCHEMA, "%s:%zu: %s "
@@ -80,6 +74,33 @@ static int end_nid(struct imp *m, struct op_graph_csv *r, size_t col,
 			  "\"%.80s\": no such node (not in the node files "
 			  "nor in the store)", op_graph_csv_path(r), line,
 			  c->header, id);
+}
+
+/* resolve_end, unless the column named the same node for the same label
+ * on the row before. */
+static int end_nid(struct imp *m, struct op_graph_csv *r, size_t col,
+		   int which, const char *want_label, uint32_t *nid,
+		   uint8_t uuid[16])
+{
+	struct imp_end_cache *last = &m->last_end[which];
+	const char *id = op_graph_csv_field(r, col);
+	size_t len = strlen(id);
+	int rc = OUTPOST_OK;
+
+	if (len == 0 || len >= IMP_END_ID || last->want_label != want_label ||
+	    strcmp(last->id, id) != 0) {
+		last->id[0] = '\0';
+		rc = resolve_end(m, r, col, want_label, &last->end);
+		if (rc == OUTPOST_OK && len < IMP_END_ID) {
+			memcpy(last->id, id, len + 1);
+			last->want_label = want_label;
+		}
+	}
+	if (rc == OUTPOST_OK) {
+		*nid = last->end.nid;
+		memcpy(uuid, last->end.uuid, 16);
+	}
+	return rc;
 }
 
 static int edge_row(struct imp *m, struct op_graph_csv *r, size_t sc,
@@ -99,7 +120,7 @@ static int edge_row(struct imp *m, struct op_graph_csv *r, size_t sc,
 	memset(&e, 0, sizeof(e));
 	rc = op_api_import_name(m, 1, (size_t)(rt - m->s->rels), &e.type);
 	if (rc == OUTPOST_OK)
-		rc = end_nid(m, r, sc, rt->from, &e.from, e.uuid);
+		rc = end_nid(m, r, sc, 0, rt->from, &e.from, e.uuid);
 	if (rc == OUTPOST_OK) {
 		uint8_t key[32 + 64];
 		size_t tl = strlen(rt->name);
@@ -107,7 +128,7 @@ static int edge_row(struct imp *m, struct op_graph_csv *r, size_t sc,
 		/* Deterministic: the same files give the same edge ids on
 		 * every store (repeats are told apart by the bulk load). */
 		memcpy(key, e.uuid, 16);
-		rc = end_nid(m, r, ec, rt->to, &e.to, key + 16);
+		rc = end_nid(m, r, ec, 1, rt->to, &e.to, key + 16);
 		memcpy(key + 32, rt->name, tl < 64 ? tl : 64);
 		op_uuid_v8_fast(e.uuid, key, 32 + (tl < 64 ? tl : 64));
 	}

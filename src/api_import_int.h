@@ -14,11 +14,31 @@ struct imp_idmap {
 	size_t n;
 };
 
-/* uuid -> index of the node in this import. */
+/* uuid -> index of the node in this import; after the bulk load of the
+ * nodes, its nid and label too, so a relationship row's end costs one
+ * cache line. */
 struct imp_uslot {
 	uint8_t uuid[16];
 	uint32_t val;
-	uint32_t used;
+	uint32_t nid;
+	uint16_t label;
+	uint16_t used;
+};
+
+/* A node as a relationship row names it. */
+struct imp_end {
+	uint32_t nid;
+	uint16_t label;
+	uint8_t uuid[16];
+};
+
+/* The last end resolved in a column: rows are often grouped by their
+ * start node, so the same id comes again and again. */
+#define IMP_END_ID 64
+struct imp_end_cache {
+	char id[IMP_END_ID]; /* "" until something is cached */
+	const char *want_label;
+	struct imp_end end;
 };
 struct imp_umap {
 	struct imp_uslot *slot;
@@ -45,6 +65,7 @@ struct imp {
 	 * relationship type of the schema; -1 until known. */
 	int32_t *label_ids;
 	int32_t *type_ids;
+	struct imp_end_cache last_end[2]; /* :START_ID, :END_ID */
 	/* Where the load starts (api_import_log.c). */
 	uint32_t nid_from;
 	uint32_t eid_from;
@@ -79,9 +100,11 @@ int op_api_import_edges(struct imp *m, const char *path);
 int op_api_import_map_add(struct imp *m, const char *space, const char *id,
 			  const uint8_t uuid[16], int id_is_uuid);
 void op_api_import_map_free(struct imp *m);
-/* Index of the node this import gave `id` in `space`, or -1. */
-long op_api_import_lookup(const struct imp *m, const char *space,
-			  const char *id);
+/* After the bulk load of the nodes: the map learns their nids. */
+void op_api_import_map_loaded(struct imp *m);
+/* The node this import gave `id` in `space`: 1 and *out, or 0. */
+int op_api_import_lookup(const struct imp *m, const char *space,
+			 const char *id, struct imp_end *out);
 /* The property columns of the current row of a relationship file: the
  * edge's properties (*props: JSON or NULL, op_free) and validity. */
 int op_api_import_edge_props(struct imp *m, struct op_graph_csv *r,

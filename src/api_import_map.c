@@ -179,20 +179,42 @@ int op_api_import_map_add(struct imp *m, const char *space, const char *id,
 	return rc;
 }
 
-long op_api_import_lookup(const struct imp *m, const char *space,
-			  const char *id)
+void op_api_import_map_loaded(struct imp *m)
+{
+	struct imp_umap *u = &m->uuids_map;
+	size_t j;
+
+	for (j = 0; j < u->cap; j++)
+		if (u->slot[j].used) {
+			u->slot[j].nid = m->nids[u->slot[j].val];
+			u->slot[j].label = m->labels[u->slot[j].val];
+		}
+}
+
+int op_api_import_lookup(const struct imp *m, const char *space,
+			 const char *id, struct imp_end *out)
 {
 	const struct imp_umap *u = &m->uuids_map;
 	uint8_t uuid[16];
 	size_t j;
+	long at;
 
 	if (u->cap && op_uuid_parse(uuid, id) == 0) {
 		for (j = hash_uuid(uuid) & (u->cap - 1); u->slot[j].used;
 		     j = (j + 1) & (u->cap - 1))
-			if (memcmp(u->slot[j].uuid, uuid, 16) == 0)
-				return (long)u->slot[j].val;
+			if (memcmp(u->slot[j].uuid, uuid, 16) == 0) {
+				out->nid = u->slot[j].nid;
+				out->label = u->slot[j].label;
+				memcpy(out->uuid, uuid, 16);
+				return 1;
+			}
 	}
-	return lookup_str(m, space, id);
+	if ((at = lookup_str(m, space, id)) < 0)
+		return 0;
+	out->nid = m->nids[at];
+	out->label = m->labels[at];
+	memcpy(out->uuid, m->uuids[at], 16);
+	return 1;
 }
 
 void op_api_import_map_free(struct imp *m)
