@@ -28,13 +28,13 @@ static int cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void op_graph_list_sort(struct op_graph_list *l)
+void op_graph_list_sort(struct op_graph_list *l, const struct op_adj_scan *sc)
 {
 	/* Keys are (nid, type, dir): visiting a level in nid order walks
 	 * the adjacency b-tree forwards, and LMDB finds most keys on the
 	 * leaf page its cursor is already on instead of descending from the
-	 * root for each. */
-	if (l->n > 64) /* small levels: not worth the sort */
+	 * root for each. The CSR is indexed directly: no order helps it. */
+	if (l->n > 64 && !sc->csr_nodes) /* small levels: not worth it */
 		qsort(l->v, l->n, sizeof(*l->v), cmp_u32);
 }
 
@@ -151,7 +151,7 @@ int op_graph_bfs(struct op_graph_ctx *c, const struct op_graph_query *q,
 		size_t i;
 
 		lv.next->n = 0;
-		op_graph_list_sort(lv.cur);
+		op_graph_list_sort(lv.cur, &c->fwd);
 		for (i = 0; rc == OUTPOST_OK && i < lv.cur->n && !lv.stop; i++)
 			rc = expand(&c->fwd, &lv, q, lv.cur->v[i], depth, fn,
 				    ctx);

@@ -49,7 +49,7 @@ static int level(struct side *s, const struct side *other, struct meet *m)
 
 	s->next->n = 0;
 	s->depth++;
-	op_graph_list_sort(s->cur);
+	op_graph_list_sort(s->cur, sc);
 	for (i = 0; rc == OUTPOST_OK && i < s->cur->n; i++) {
 		uint32_t u = s->cur->v[i];
 		int got = op_adj_scan_first(sc, u);
