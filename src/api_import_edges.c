@@ -41,68 +41,6 @@ static int push_edge(struct imp *m, const struct op_adj_edge *e, char *props)
 	return OUTPOST_OK;
 }
 
-/* One end of an edge, checked against the label the type wants. The
- * node is this import's, or already in the store. */
-static int resolve_end(struct imp *m, struct op_graph_csv *r, size_t col,
-		       const char *want_label, struct imp_end *end)
-{
-	const struct op_graph_csv_col *c = op_graph_csv_col(r, col);
-	const char *id = op_graph_csv_field(r, col);
-	const struct op_table *wt = op_schema_table(m->s, want_label);
-	size_t line = op_graph_csv_line(r);
-	uint16_t want;
-	int found;
-
-	if (!wt || op_api_import_name(m, 0, (size_t)(wt - m->s->tables),
-				      &want) != OUTPOST_OK)
-		return op_err_set(&m->db->err, OUTPOST_ESCHEMA, "label %s of "
-				  "the type is not in the schema", want_label);
-	found = op_api_import_lookup(m, c->id_space, id, end);
-	if (!found)
-		found = op_api_import_existing(m, want_label, id, &end->nid) ==
-				OUTPOST_OK &&
-			op_adj_node_uuid(m->txn, end->nid, end->uuid,
-					 &end->label) == OUTPOST_OK;
-	if (found && end->label == want)
-		return OUTPOST_OK;
-	if (found || op_api_import_other_label(m, want_label, id))
-		return op_err_set(&m->db->err, OUTPOST_ESCHEMA, "%s:%zu: %s "
-				  "\"%.80s\" is not a %s node, as the type "
-				  "requires", op_graph_csv_path(r), line,
-				  c->header, id, want_label);
-	return op_err_set(&m->db->err, OUTPOST_ENOTFOUND, "%s:%zu: %s "
-			  "\"%.80s\": no such node (not in the node files "
-			  "nor in the store)", op_graph_csv_path(r), line,
-			  c->header, id);
-}
-
-/* resolve_end, unless the column named the same node for the same label
- * on the row before. */
-static int end_nid(struct imp *m, struct op_graph_csv *r, size_t col,
-		   int which, const char *want_label, uint32_t *nid,
-		   uint8_t uuid[16])
-{
-	struct imp_end_cache *last = &m->last_end[which];
-	const char *id = op_graph_csv_field(r, col);
-	size_t len = strlen(id);
-	int rc = OUTPOST_OK;
-
-	if (len == 0 || len >= IMP_END_ID || last->want_label != want_label ||
-	    strcmp(last->id, id) != 0) {
-		last->id[0] = '\0';
-		rc = resolve_end(m, r, col, want_label, &last->end);
-		if (rc == OUTPOST_OK && len < IMP_END_ID) {
-			memcpy(last->id, id, len + 1);
-			last->want_label = want_label;
-		}
-	}
-	if (rc == OUTPOST_OK) {
-		*nid = last->end.nid;
-		memcpy(uuid, last->end.uuid, 16);
-	}
-	return rc;
-}
-
 static int edge_row(struct imp *m, struct op_graph_csv *r, size_t sc,
 		    size_t ec, size_t tc)
 {
@@ -118,26 +56,18 @@ static int edge_row(struct imp *m, struct op_graph_csv *r, size_t sc,
 				  "schema", op_graph_csv_path(r),
 				  op_graph_csv_line(r), tname);
 	memset(&e, 0, sizeof(e));
-	rc = op_api_import_name(m, 1, (size_t)(rt - m->s->rels), &e.type);
-	if (rc == OUTPOST_OK)
-		rc = end_nid(m, r, sc, 0, rt->from, &e.from, e.uuid);
-	if (rc == OUTPOST_OK) {
-		uint8_t key[32 + 64];
-		size_t tl = strlen(rt->name);
-
-		/* Deterministic: the same files give the same edge ids on
-		 * every store (repeats are told apart by the bulk load). */
-		memcpy(key, e.uuid, 16);
-		rc = end_nid(m, r, ec, 1, rt->to, &e.to, key + 16);
-		memcpy(key + 32, rt->name, tl < 64 ? tl : 64);
-		op_uuid_v8_fast(e.uuid, key, 32 + (tl < 64 ? tl : 64));
-	}
 	e.valid_from = INT64_MIN;
 	e.valid_to = INT64_MAX;
+	rc = op_api_import_name(m, 1, (size_t)(rt - m->s->rels), &e.type);
+	if (rc == OUTPOST_OK)
+		rc = op_api_import_end_from(m, r, sc, rt, &e);
 	if (rc == OUTPOST_OK)
 		rc = op_api_import_edge_props(m, r, rt, &e, &props);
 	if (rc == OUTPOST_OK && (rc = push_edge(m, &e, props)) != OUTPOST_OK)
 		op_free(props);
+	/* The end node last: it may be settled a few rows later. */
+	if (rc == OUTPOST_OK)
+		rc = op_api_import_end_to(m, r, ec, rt, m->nedges - 1);
 	return rc == OUTPOST_ENOMEM ? op_err_set(&m->db->err, rc,
 						 "out of memory")
 				    : rc;
@@ -163,6 +93,19 @@ int op_api_import_edges(struct imp *m, const char *path)
 	       (rc = op_graph_csv_next(r, &m->db->err)) == OP_GRAPH_CSV_ROW) {
 		rc = edge_row(m, r, sc, ec, tc);
 		op_api_import_progress(m, 0);
+	}
+	/* Rows before the one that failed (or all, at the end) are
+	 * finished; an earlier row's error is the one reported. */
+	if (rc == OUTPOST_OK) {
+		rc = op_api_import_ends_flush(m);
+	} else {
+		struct op_err keep = m->db->err;
+		int first = op_api_import_ends_flush(m);
+
+		if (first != OUTPOST_OK)
+			rc = first;
+		else
+			m->db->err = keep;
 	}
 	op_graph_csv_close(r);
 	return rc;

@@ -46,6 +46,26 @@ struct imp_umap {
 	size_t n;
 };
 
+/* Relationship rows waiting for their end node (api_import_ends.c). */
+#define IMP_AHEAD 16
+struct imp_pending {
+	size_t edge; /* index in imp.edges */
+	size_t home; /* the slot the uuid's search starts at */
+	const struct op_reltype *rt;
+	size_t line;
+	uint8_t uuid[16];
+	char id[IMP_END_ID];
+};
+struct imp_ahead {
+	struct imp_pending row[IMP_AHEAD];
+	size_t head;
+	size_t n;
+	/* Of the file being read; the same for every waiting row. */
+	const char *path;
+	const char *header;
+	const char *space;
+};
+
 struct imp {
 	outpost *db;
 	struct op_schema *s;
@@ -66,6 +86,7 @@ struct imp {
 	int32_t *label_ids;
 	int32_t *type_ids;
 	struct imp_end_cache last_end[2]; /* :START_ID, :END_ID */
+	struct imp_ahead ahead;
 	/* Where the load starts (api_import_log.c). */
 	uint32_t nid_from;
 	uint32_t eid_from;
@@ -100,11 +121,27 @@ int op_api_import_edges(struct imp *m, const char *path);
 int op_api_import_map_add(struct imp *m, const char *space, const char *id,
 			  const uint8_t uuid[16], int id_is_uuid);
 void op_api_import_map_free(struct imp *m);
+/* The ends of a relationship row (api_import_ends.c): the start node
+ * now (e->from, and its uuid in e->uuid); the end node of m->edges[edge]
+ * now or a few rows later (its e->to and the edge's uuid). flush
+ * finishes every waiting row: call it before reporting a row's error and
+ * before the file is closed. */
+int op_api_import_end_from(struct imp *m, struct op_graph_csv *r, size_t col,
+			   const struct op_reltype *rt, struct op_adj_edge *e);
+int op_api_import_end_to(struct imp *m, struct op_graph_csv *r, size_t col,
+			 const struct op_reltype *rt, size_t edge);
+int op_api_import_ends_flush(struct imp *m);
 /* After the bulk load of the nodes: the map learns their nids. */
 void op_api_import_map_loaded(struct imp *m);
 /* The node this import gave `id` in `space`: 1 and *out, or 0. */
 int op_api_import_lookup(const struct imp *m, const char *space,
 			 const char *id, struct imp_end *out);
+/* The same for a parsed uuid in two steps, so the memory can be fetched
+ * while other rows are read: probe gives the slot where the search
+ * starts (and prefetches it); find searches from there. */
+size_t op_api_import_probe(const struct imp *m, const uint8_t uuid[16]);
+int op_api_import_find(const struct imp *m, const uint8_t uuid[16],
+		       size_t home, struct imp_end *out);
 /* The property columns of the current row of a relationship file: the
  * edge's properties (*props: JSON or NULL, op_free) and validity. */
 int op_api_import_edge_props(struct imp *m, struct op_graph_csv *r,

@@ -191,24 +191,45 @@ void op_api_import_map_loaded(struct imp *m)
 		}
 }
 
+size_t op_api_import_probe(const struct imp *m, const uint8_t uuid[16])
+{
+	const struct imp_umap *u = &m->uuids_map;
+	size_t j;
+
+	if (!u->cap)
+		return 0;
+	j = hash_uuid(uuid) & (u->cap - 1);
+	/* A slot may straddle two cache lines: ask for both. */
+	__builtin_prefetch(&u->slot[j]);
+	__builtin_prefetch((const char *)&u->slot[j] + sizeof(u->slot[j]) - 1);
+	return j;
+}
+
+int op_api_import_find(const struct imp *m, const uint8_t uuid[16],
+		       size_t home, struct imp_end *out)
+{
+	const struct imp_umap *u = &m->uuids_map;
+	size_t j;
+
+	for (j = home; u->cap && u->slot[j].used; j = (j + 1) & (u->cap - 1))
+		if (memcmp(u->slot[j].uuid, uuid, 16) == 0) {
+			out->nid = u->slot[j].nid;
+			out->label = u->slot[j].label;
+			memcpy(out->uuid, uuid, 16);
+			return 1;
+		}
+	return 0;
+}
+
 int op_api_import_lookup(const struct imp *m, const char *space,
 			 const char *id, struct imp_end *out)
 {
-	const struct imp_umap *u = &m->uuids_map;
 	uint8_t uuid[16];
-	size_t j;
 	long at;
 
-	if (u->cap && op_uuid_parse(uuid, id) == 0) {
-		for (j = hash_uuid(uuid) & (u->cap - 1); u->slot[j].used;
-		     j = (j + 1) & (u->cap - 1))
-			if (memcmp(u->slot[j].uuid, uuid, 16) == 0) {
-				out->nid = u->slot[j].nid;
-				out->label = u->slot[j].label;
-				memcpy(out->uuid, uuid, 16);
-				return 1;
-			}
-	}
+	if (m->uuids_map.cap && op_uuid_parse(uuid, id) == 0 &&
+	    op_api_import_find(m, uuid, op_api_import_probe(m, uuid), out))
+		return 1;
 	if ((at = lookup_str(m, space, id)) < 0)
 		return 0;
 	out->nid = m->nids[at];
