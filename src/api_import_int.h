@@ -92,6 +92,11 @@ struct imp {
 	uint32_t eid_from;
 	int64_t prev_applied;
 	int progress; /* report on stderr */
+	/* Triggers set aside during the node load (api_import_triggers.c):
+	 * their CREATE text, and how many are back. */
+	char **triggers;
+	size_t ntriggers;
+	size_t ntriggers_on;
 };
 
 /* Progress on stderr, if asked for: now and then, or (done) the total. */
@@ -151,6 +156,11 @@ int op_api_import_edge_props(struct imp *m, struct op_graph_csv *r,
 #define OP_IMPORT_NAME 96
 void op_api_import_node_name(const struct imp *m, uint32_t nid,
 			     char out[OP_IMPORT_NAME]);
+/* Drop the node tables' triggers that are inert during an import, and
+ * create them again; both inside the import's write transaction. */
+int op_api_import_triggers_off(struct imp *m);
+int op_api_import_triggers_on(struct imp *m);
+void op_api_import_triggers_free(struct imp *m);
 /* Refuse the import if it closed a cycle in an acyclic type. */
 int op_api_import_check_acyclic(struct imp *m);
 /* A node outside this import, by uuid or by (label, id): its nid. */

@@ -75,6 +75,7 @@ TEST(import, acyclic_cycle_named_by_ids)
 TEST(import, again_is_idempotent)
 TEST(import, edge_properties)
 TEST(import, progress_on_stderr)
+TEST(import, triggers_restored)
 
 /* cli: end to end through the binary */
 TEST(cli, help_and_usage_exit_codes)
