@@ -348,16 +348,23 @@ OUTPOST_API int outpost_graph_verify(char **report, outpost *db);
 
 /* Import neo4j-admin CSV files: node files (uuid:ID or id:ID, :LABEL,
  * typed properties) and relationship files (:START_ID, :END_ID, :TYPE).
- * Labels and types must be in the schema. Non-uuid ids get a
- * deterministic UUID v8 from (label, id), so two stores importing the
- * same files agree. All or nothing: on failure the store is as it was and
- * outpost_errmsg() names file, line and reason. */
+ * Labels, types and property columns must be in the schema, unless
+ * add_to_schema is set: then new labels become node tables, new types
+ * go from the label of their first edge's start to that of its end,
+ * missing columns and properties are added (nullable, typed by their
+ * headers), and the schema's version goes up by one, all in the import's
+ * transaction. Non-uuid ids get a deterministic UUID v8 from (label,
+ * id), so two stores importing the same files agree. All or nothing: on
+ * failure the store (and its schema) is as it was and outpost_errmsg()
+ * names file, line and reason. */
 typedef struct outpost_import_opts {
 	unsigned version;
-	int progress; /* report progress on stderr */
+	int progress;	   /* report progress on stderr */
+	int add_to_schema; /* add what the files need to the schema (v2) */
 } outpost_import_opts;
-#define OUTPOST_IMPORT_OPTS_VERSION 1u
-#define OUTPOST_IMPORT_OPTS_INIT {OUTPOST_IMPORT_OPTS_VERSION, 0}
+/* Version 1 (no add_to_schema) is still accepted from older callers. */
+#define OUTPOST_IMPORT_OPTS_VERSION 2u
+#define OUTPOST_IMPORT_OPTS_INIT {OUTPOST_IMPORT_OPTS_VERSION, 0, 0}
 
 OUTPOST_API int outpost_import(outpost *db, const char *const *node_files,
 			       size_t nnode_files,

@@ -345,6 +345,11 @@ static int run(struct imp *m, const char *const *nf, size_t nn,
 		return op_err_set(&m->db->err, OUTPOST_ESCHEMA, "apply a "
 				  "schema before importing (outpost schema "
 				  "apply FILE)");
+	/* --add-to-schema: labels and columns before anything is made
+	 * for the schema (the caches below fit the one the load uses). */
+	if (m->add_to_schema &&
+	    (rc = op_api_import_schema_labels(m, nf, nn)) != OUTPOST_OK)
+		return rc;
 	/* Name-id caches, -1 (all bits set) until looked up. */
 	m->label_ids = op_malloc((m->s->ntables + 1) * 4);
 	m->type_ids = op_malloc((m->s->nrels + 1) * 4);
@@ -371,6 +376,9 @@ static int run(struct imp *m, const char *const *nf, size_t nn,
 				       &m->db->err);
 	if (rc == OUTPOST_OK)
 		op_api_import_map_loaded(m);
+	/* Types once every node the edges name has its label. */
+	if (rc == OUTPOST_OK && m->add_to_schema)
+		rc = op_api_import_schema_types(m, rf, nr);
 	for (i = 0; rc == OUTPOST_OK && i < nr; i++)
 		rc = op_api_import_edges(m, rf[i]);
 	if (rc == OUTPOST_OK)
@@ -388,14 +396,16 @@ static int run(struct imp *m, const char *const *nf, size_t nn,
 
 static int attempt(outpost *db, const char *const *node_files,
 		   size_t nnode_files, const char *const *rel_files,
-		   size_t nrel_files, int progress)
+		   size_t nrel_files, const outpost_import_opts *opts)
 {
 	struct imp m;
 	int rc, committed = 0;
 
 	memset(&m, 0, sizeof(m));
 	m.db = db;
-	m.progress = progress;
+	m.progress = opts && opts->progress;
+	/* A version 1 caller's struct ends before add_to_schema. */
+	m.add_to_schema = opts && opts->version >= 2 && opts->add_to_schema;
 	/* SQLite's write lock first, then LMDB's (DESIGN section 2); the
 	 * graph is brought up to the log before the load starts. */
 	rc = op_api_graph_catch_up(db);
@@ -440,12 +450,13 @@ int outpost_import(outpost *db, const char *const *node_files,
 	int rc, tries = 0;
 
 	if (!db || (nnode_files && !node_files) || (nrel_files && !rel_files) ||
-	    (opts && opts->version != OUTPOST_IMPORT_OPTS_VERSION))
+	    (opts && (opts->version < 1 ||
+		      opts->version > OUTPOST_IMPORT_OPTS_VERSION)))
 		return OUTPOST_EMISUSE;
 	/* A full map is grown, not reported: everything was rolled back,
 	 * so the import simply runs again in the bigger map. */
 	while ((rc = attempt(db, node_files, nnode_files, rel_files,
-			     nrel_files, opts && opts->progress)) ==
+			     nrel_files, opts)) ==
 		       OP_ADJ_EFULL &&
 	       tries++ < 16)
 		if ((rc = op_adj_grow(db->adj, &db->err)) != OUTPOST_OK)

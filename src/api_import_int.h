@@ -97,6 +97,9 @@ struct imp {
 	char **triggers;
 	size_t ntriggers;
 	size_t ntriggers_on;
+	/* --add-to-schema: 0 off, 1 on, 2 on and the schema's version
+	 * already raised by this import (it goes up once). */
+	int add_to_schema;
 };
 
 /* Progress on stderr, if asked for: now and then, or (done) the total. */
@@ -166,5 +169,39 @@ int op_api_import_check_acyclic(struct imp *m);
 /* A node outside this import, by uuid or by (label, id): its nid. */
 int op_api_import_existing(struct imp *m, const char *label, const char *id,
 			   uint32_t *nid);
+
+/* --add-to-schema (api_import_schema.c). Before the node load: the node
+ * files' new labels and the columns labels lack; after it (and after
+ * op_api_import_map_loaded), before the edges: the relationship files'
+ * new types and the properties types lack. Each adds them to the schema,
+ * migrating the store inside the import's transaction, and replaces m->s
+ * (the name-id caches made to fit). */
+int op_api_import_schema_labels(struct imp *m, const char *const *files,
+				size_t n);
+int op_api_import_schema_types(struct imp *m, const char *const *files,
+			       size_t n);
+/* A label or type the files name, and what it gets: columns of a label,
+ * properties of a type, typed from the headers. */
+struct imp_xcol {
+	char *name;
+	enum op_type type;
+};
+struct imp_xent {
+	char *name; /* as the schema spells it; a new one as first written */
+	int is_new;
+	struct imp_xcol *cols; /* to add, in the order first met */
+	size_t ncols;
+	size_t file;	     /* 1 + the file whose header was last taken */
+	unsigned char *seen; /* types: the file's columns already taken */
+	/* New types: the labels (indexes into s->tables) of the first
+	 * edge's ends, and "file:line" of that edge. */
+	size_t from, to;
+	char *first;
+};
+/* Declare the additions (labels, or types when is_type) on top of m->s,
+ * migrate the store to that schema and make it m->s
+ * (api_import_schema_apply.c). Nothing to add: nothing changes. */
+int op_api_import_schema_apply(struct imp *m, int is_type,
+			       const struct imp_xent *e, size_t n);
 
 #endif

@@ -136,6 +136,12 @@ struct op_column *op_schema_column(const struct op_table *t,
 struct op_reltype *op_schema_reltype(const struct op_schema *s,
 				     const char *name);
 const char *op_schema_type_name(enum op_type t);
+/* 0 if name may name a table, label, type or column (what says which,
+ * for the message); else -1 and why (n bytes) says why, as the parser
+ * words it. For names that come from elsewhere, such as an import's
+ * CSV files. */
+int op_schema_name_check(char *why, size_t n, const char *name,
+			 const char *what);
 const char *op_schema_policy_name(enum op_policy p);
 const char *op_schema_on_delete_sql(enum op_on_delete d);
 

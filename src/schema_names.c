@@ -56,31 +56,38 @@ void op_schema_path_idx(char *out, const char *base, size_t i)
 	snprintf(out, OP_PATH_MAX, "%s[%zu]", base, i);
 }
 
-int op_schema_check_name(struct op_parse *p, const char *name,
-			 const char *path, const char *what)
+int op_schema_name_check(char *why, size_t n, const char *name,
+			 const char *what)
 {
 	char shown[80];
 
 	op_show(shown, sizeof(shown), name);
-	if (!is_ident(name)) {
-		op_schema_perr(p, path, "%s name \"%s\" is not an identifier "
-			       "(letters, digits and _, not starting with a "
-			       "digit)", what, shown);
+	if (!is_ident(name))
+		snprintf(why, n, "%s name \"%s\" is not an identifier "
+			 "(letters, digits and _, not starting with a digit)",
+			 what, shown);
+	else if (strlen(name) > OP_NAME_MAX)
+		snprintf(why, n, "%s name \"%s\" is longer than %d bytes",
+			 what, shown, OP_NAME_MAX);
+	else if (strncasecmp(name, "_outpost", 8) == 0 ||
+		 strncasecmp(name, "sqlite_", 7) == 0)
+		snprintf(why, n, "%s name \"%s\" is reserved (names starting "
+			 "with _outpost or sqlite_ belong to the store)", what,
+			 shown);
+	else
 		return 0;
-	}
-	if (strlen(name) > OP_NAME_MAX) {
-		op_schema_perr(p, path, "%s name \"%s\" is longer than %d "
-			       "bytes", what, shown, OP_NAME_MAX);
-		return 0;
-	}
-	if (strncasecmp(name, "_outpost", 8) == 0 ||
-	    strncasecmp(name, "sqlite_", 7) == 0) {
-		op_schema_perr(p, path, "%s name \"%s\" is reserved (names "
-			       "starting with _outpost or sqlite_ belong to "
-			       "the store)", what, shown);
-		return 0;
-	}
-	return 1;
+	return -1;
+}
+
+int op_schema_check_name(struct op_parse *p, const char *name,
+			 const char *path, const char *what)
+{
+	char why[256];
+
+	if (op_schema_name_check(why, sizeof(why), name, what) == 0)
+		return 1;
+	op_schema_perr(p, path, "%s", why);
+	return 0;
 }
 
 static int allowed_key(const char *k, const char *const *allowed)

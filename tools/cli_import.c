@@ -7,18 +7,23 @@
 #include "cli.h"
 
 const char cli_import_help[] =
-	"usage: outpost [-d DIR] import [--nodes FILE...] "
+	"usage: outpost [-d DIR] import [--add-to-schema] [--nodes FILE...] "
 	"[--relationships FILE...]\n"
 	"Import neo4j-admin CSV files: node files (uuid:ID or id:ID, :LABEL, "
 	"typed\nproperties) and relationship files (:START_ID, :END_ID, "
 	":TYPE). Each flag is\nfollowed by one or more files (or is written "
-	"--nodes=FILE). Labels and types\nmust be in the schema. All or "
-	"nothing: a bad line names file, line and reason,\nand leaves the "
-	"store as it was.\n";
+	"--nodes=FILE). Labels, types and\nproperty columns must be in the "
+	"schema, unless --add-to-schema is given: then\nnew labels become "
+	"node tables, a new type goes between the labels of its first\n"
+	"edge's ends, missing columns and properties are added (nullable, "
+	"typed by\ntheir headers), and the schema's version goes up by one. "
+	"All or nothing: a bad\nline names file, line and reason, and leaves "
+	"the store and its schema as they\nwere.\n";
 
 struct files {
 	const char **nodes, **rels;
 	size_t nnodes, nrels;
+	int add_to_schema;
 };
 
 /* Sort argv[1..] into node and relationship files. */
@@ -53,6 +58,9 @@ static int collect(struct files *fs, int argc, char **argv)
 			if (!*v)
 				return cli_usage("import: %s= needs a FILE",
 						 flag);
+		} else if (!strcmp(a, "--add-to-schema")) {
+			fs->add_to_schema = 1;
+			continue;
 		} else if (a[0] == '-' && a[1]) {
 			return cli_usage("import: unknown option %s", a);
 		} else if (!list) {
@@ -72,7 +80,7 @@ static int collect(struct files *fs, int argc, char **argv)
 int cli_import(outpost *db, int argc, char **argv)
 {
 	outpost_import_opts opts = OUTPOST_IMPORT_OPTS_INIT;
-	struct files fs = {NULL, NULL, 0, 0};
+	struct files fs = {NULL, NULL, 0, 0, 0};
 	int rc;
 
 	fs.nodes = calloc((size_t)argc, sizeof(*fs.nodes));
@@ -85,6 +93,7 @@ int cli_import(outpost *db, int argc, char **argv)
 	if (rc != CLI_OK)
 		goto done;
 	opts.progress = isatty(2);
+	opts.add_to_schema = fs.add_to_schema;
 	if (outpost_import(db, fs.nodes, fs.nnodes, fs.rels, fs.nrels,
 			   &opts) != OUTPOST_OK) {
 		rc = cli_fail(outpost_errmsg(db));
