@@ -29,7 +29,10 @@ CLI_SRC   := $(wildcard tools/*.c)
 TEST_SRC  := $(wildcard tests/*.c)
 BENCH_SRC := $(wildcard tools/bench/*.c)
 
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# SQL installed on central PostgreSQL, kept as .sql files and built
+# into the library as C strings (sync/NAME.sql -> op_NAME_sql[]).
+SQL_SRC   := $(wildcard sync/*.sql)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(SQL_SRC:%.sql=$(BUILD)/%_sql.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/liboutpost.a
@@ -48,6 +51,17 @@ outpost: $(BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/sync/%_sql.c: sync/%.sql
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from $< by the Makefile */'; \
+	  echo 'extern const char op_$*_sql[];'; \
+	  echo 'const char op_$*_sql[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(BUILD)/sync/%_sql.o: $(BUILD)/sync/%_sql.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)

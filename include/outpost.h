@@ -39,6 +39,7 @@ extern "C" {
 #define OUTPOST_EDRIFT	   (-13) /* store and schema file disagree */
 #define OUTPOST_EDENIED	   (-14) /* password does not match */
 #define OUTPOST_ECLOCK	   (-15) /* remote clock past the drift bound */
+#define OUTPOST_ENET	   (-16) /* the remote cannot be reached now */
 
 /* A store: a directory holding the SQLite file, the LMDB environment and the
  * site's keys. Opaque. */
@@ -204,6 +205,153 @@ typedef struct outpost_status {
 
 /* Fill *out (caller's struct; set out->version = OUTPOST_STATUS_VERSION). */
 OUTPOST_API int outpost_status_get(outpost_status *out, outpost *db);
+
+/* ---- sync with a central PostgreSQL ---------------------------------- */
+
+/* Point the store at central PostgreSQL (sync/PROTOCOL.md). conninfo is
+ * libpq's ("host=... port=... dbname=... user=..." or a postgresql://
+ * URI) and must not hold a password: that is read from password_file
+ * (NULL: none), which must be a regular file only its owner can read
+ * (0600), and is kept in the store's keys directory, mode 0600; or it is
+ * given at sync time in OUTPOST_PG_PASSWORD. Nothing is contacted yet. */
+OUTPOST_API int outpost_remote_set_pg(outpost *db, const char *conninfo,
+				      const char *password_file);
+
+typedef struct outpost_sync_opts {
+	unsigned version;
+	long long batch; /* changes per push or pull batch; 0 = 1000 */
+} outpost_sync_opts;
+#define OUTPOST_SYNC_OPTS_VERSION 1u
+#define OUTPOST_SYNC_OPTS_INIT {OUTPOST_SYNC_OPTS_VERSION, 0}
+
+typedef struct outpost_sync_result {
+	unsigned version;
+	long long pushed; /* this store's changes central took */
+	long long pulled; /* central's changes received */
+	int transient;	  /* the failure may pass by itself: try again */
+} outpost_sync_result;
+#define OUTPOST_SYNC_RESULT_VERSION 1u
+
+/* One round with central: push this store's changes after the push
+ * cursor, then pull the others' after the pull cursor; every batch is
+ * all or nothing on both sides, so an interrupted sync loses nothing and
+ * applies nothing twice. out (may be NULL; set out->version) gets the
+ * counts. OUTPOST_ENOTFOUND if no remote is set; OUTPOST_ENET when
+ * central cannot be reached (out->transient); OUTPOST_ESCHEMA when the
+ * schema versions differ (the message says what to run). */
+OUTPOST_API int outpost_sync(outpost *db, const outpost_sync_opts *opts,
+			     outpost_sync_result *out);
+
+/* Called by outpost_sync_watch after each round: rc and its result (the
+ * message is outpost_errmsg(db)); and how long it will wait. Return
+ * non-zero to stop. */
+typedef int (*outpost_watch_fn)(void *ctx, int rc,
+				const outpost_sync_result *r,
+				unsigned wait_ms);
+
+/* outpost_sync again and again: every interval_ms after a success, and
+ * backing off (doubling up to 5 minutes) after a failure, until fn or
+ * should_stop (polled about ten times a second; may be NULL) says stop.
+ * Returns OUTPOST_OK when stopped. */
+OUTPOST_API int outpost_sync_watch(outpost *db, const outpost_sync_opts *opts,
+				   unsigned interval_ms, outpost_watch_fn fn,
+				   int (*should_stop)(void *ctx), void *ctx);
+
+/* One remote's state, for `outpost status`. */
+typedef struct outpost_sink_status {
+	unsigned version;
+	int configured;		/* a remote is set */
+	char remote[512];	/* where (conninfo; never a password) */
+	long long pending;	/* this store's changes not yet pushed */
+	long long push_seq;	/* push cursor (the log's seq) */
+	long long pull_seq;	/* pull cursor (central's sseq) */
+	char last_ok[40];	/* time of the last successful round, or "" */
+	char last_error[512];	/* the last round's error, "" after a success */
+} outpost_sink_status;
+#define OUTPOST_SINK_STATUS_VERSION 1u
+
+/* The state of sink "pg" (the only one so far); set out->version. */
+OUTPOST_API int outpost_sink_status_get(outpost_sink_status *out,
+					outpost *db, const char *sink);
+
+/* ---- central PostgreSQL: administration --------------------------- */
+
+/* A connection to central PostgreSQL as its administrator. Opaque. */
+typedef struct outpost_central outpost_central;
+
+/* Connect to central. conninfo is libpq's and should hold no password:
+ * libpq reads PGPASSWORD or ~/.pgpass, and outpost the file named by
+ * $OUTPOST_PG_PASSWORD_FILE (mode 0600; a file group or others can read
+ * is refused). *out is set even on failure (unless out of memory) so
+ * outpost_central_errmsg() can be read; close it with
+ * outpost_central_close(). OUTPOST_ENET if central cannot be reached
+ * (the message is PostgreSQL's). A handle is used by one thread at a
+ * time. */
+OUTPOST_API int outpost_central_open(outpost_central **out,
+				     const char *conninfo);
+
+/* Close the connection and free the handle. NULL does nothing. */
+OUTPOST_API void outpost_central_close(outpost_central *c);
+
+/* The message of the last failure on c, PostgreSQL's own words after
+ * what outpost was doing. Borrowed; valid until the next call on c. */
+OUTPOST_API const char *outpost_central_errmsg(const outpost_central *c);
+
+#define OUTPOST_CENTRAL_UNCHANGED 0 /* already so: nothing changed */
+#define OUTPOST_CENTRAL_INSTALLED 1
+#define OUTPOST_CENTRAL_MIGRATED  2
+
+/* Install central for the schema file at path (sync/PROTOCOL.md
+ * "Central"): the tables, outpost's log, registry, clocks, capture
+ * triggers and scope policies, in one transaction. *out (may be NULL)
+ * says what happened: INSTALLED, or UNCHANGED when central already holds
+ * this schema version. OUTPOST_ESCHEMA when central holds another version
+ * (the message says to run central migrate); OUTPOST_EREFUSED when it
+ * holds another schema. */
+OUTPOST_API int outpost_central_init(int *out, outpost_central *c,
+				     const char *path);
+
+/* Move central to the newer schema version in the file at path, in one
+ * transaction: additive changes, and drops the file's migrations name
+ * (anything else is refused with OUTPOST_ESCHEMA, nothing changed);
+ * catalog, triggers, policies and every device's grants follow. *out:
+ * MIGRATED, or UNCHANGED at the same version. */
+OUTPOST_API int outpost_central_migrate(int *out, outpost_central *c,
+					const char *path);
+
+/* Options for outpost_central_add_device(). Start from
+ * OUTPOST_DEVICE_OPTS_INIT. */
+typedef struct outpost_device_opts {
+	unsigned version;	   /* OUTPOST_DEVICE_OPTS_VERSION */
+	const char *const *scopes; /* "KEY=VALUE" each; KEY a schema scope */
+	size_t nscopes;		   /* 0 for a known device: keep its scopes */
+	const char *password_file; /* NULL: ./NAME.pgpass */
+	int new_password;	   /* a known device gets a new password */
+} outpost_device_opts;
+#define OUTPOST_DEVICE_OPTS_VERSION 1u
+#define OUTPOST_DEVICE_OPTS_INIT {OUTPOST_DEVICE_OPTS_VERSION, NULL, 0, NULL, 0}
+
+/* Register device name (letters, digits, _ and -, at most 40): the LOGIN
+ * role outpost_dev_NAME with a random password written to a new file of
+ * mode 0600 (never printed), its scopes and grants. For a known device:
+ * its scopes are replaced by the ones given, and its password changes
+ * only with new_password. *out (yours: outpost_free()) says what was
+ * done and the command to run on the device. OUTPOST_EEXIST if the
+ * password file exists or the role belongs to no device here;
+ * OUTPOST_EMISUSE for a bad name or scope. */
+OUTPOST_API int outpost_central_add_device(char **out, outpost_central *c,
+					   const char *name,
+					   const outpost_device_opts *opts);
+
+/* Compare a schema with central: the version central records, and what
+ * PostgreSQL really holds (tables, columns, types, row-level security,
+ * capture triggers, outpost's tables). The schema is the file at path,
+ * or if path is NULL the one recorded in store db. *out (yours:
+ * outpost_free()) lists each drift by name, one per line, or is NULL.
+ * OUTPOST_OK when there is none, OUTPOST_EDRIFT when there is. Errors go
+ * to c. */
+OUTPOST_API int outpost_central_check(char **out, outpost_central *c,
+				      outpost *db, const char *path);
 
 /* ---- graph ------------------------------------------------------------ */
 

@@ -110,6 +110,10 @@ int op_fs_write_secret(const char *path, const void *data, size_t n,
  * with op_free. */
 int op_fs_read(char **out, size_t *len, const char *path, size_t max,
 	       struct op_err *err);
+/* op_fs_read of a file holding a secret: refused unless it is a regular
+ * file that only its owner can read or write. */
+int op_fs_read_secret(char **out, size_t *len, const char *path, size_t max,
+		      struct op_err *err);
 /* path joined: dir + "/" + name, or NULL when out of memory. */
 char *op_fs_join(const char *dir, const char *name);
 

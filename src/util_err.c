@@ -52,6 +52,7 @@ const char *outpost_errstr(int rc)
 	case OUTPOST_EDRIFT: return "OUTPOST_EDRIFT";
 	case OUTPOST_EDENIED: return "OUTPOST_EDENIED";
 	case OUTPOST_ECLOCK: return "OUTPOST_ECLOCK";
+	case OUTPOST_ENET: return "OUTPOST_ENET";
 	default: return "OUTPOST_E?";
 	}
 }

@@ -152,3 +152,27 @@ int op_fs_read(char **out, size_t *len, const char *path, size_t max,
 	op_buf_free(&b);
 	return rc;
 }
+
+int op_fs_read_secret(char **out, size_t *len, const char *path, size_t max,
+		      struct op_err *err)
+{
+	struct stat st;
+
+	*out = NULL;
+	/* A secret others could read is already out: say so rather than
+	 * use it (the same rule as ssh and libpq's .pgpass). */
+	if (stat(path, &st) != 0)
+		return op_err_set(err, errno == ENOENT ? OUTPOST_ENOTFOUND
+						       : OUTPOST_EIO,
+				  "%s: cannot open: %s", path,
+				  strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return op_err_set(err, OUTPOST_EMISUSE, "%s: not a regular "
+				  "file", path);
+	if (st.st_mode & 077)
+		return op_err_set(err, OUTPOST_EMISUSE, "%s: readable by "
+				  "others (mode %03o); it holds a secret: "
+				  "chmod 600 %s", path,
+				  (unsigned)(st.st_mode & 0777), path);
+	return op_fs_read(out, len, path, max, err);
+}

@@ -2,7 +2,7 @@
  * engine (sync.c) owns cursors, batching, retry and backoff; a sink only
  * moves changes. PostgreSQL (pg_sink.c) and Neo4j (neo4j_sink.c) implement
  * it; tests add a fake one. Only sink implementations include libpq or
- * curl. */
+ * curl. The wire form of a change is sync/PROTOCOL.md's. */
 #ifndef OP_SINK_H
 #define OP_SINK_H
 
@@ -23,28 +23,93 @@ struct op_change {
 	const char *values; /* JSON object of changed columns, or NULL */
 };
 
-/* Changes pulled from a remote, and the remote's position after them. */
+/* Changes pulled from a remote, and the remote's position after them.
+ * The sink owns the memory until its next pull or close. */
 struct op_batch {
 	struct op_change *changes;
 	size_t n;
 	uint64_t next; /* remote cursor to ask from next time */
 };
 
+/* What the remote says about itself and this device before a sync. */
+struct op_sink_hello {
+	int64_t pushed_seq;	 /* the device's entries the remote has */
+	char schema_name[64];	 /* "" if the remote has none */
+	int64_t schema_version;
+	char device[64];	 /* the name the remote knows the device by */
+};
+
 struct op_sink;
 
 struct op_sink_ops {
 	const char *name;
-	/* Apply n changes remotely, all or none; idempotent per change. */
-	int (*push)(struct op_sink *, const struct op_change *, size_t n);
-	/* Remote changes after `after`, not this site's own. */
-	int (*pull)(struct op_sink *, uint64_t after, struct op_batch *out);
+	/* Who the device is to the remote, and the remote's schema. */
+	int (*hello)(struct op_sink *, const uint8_t site[16],
+		     struct op_sink_hello *out);
+	/* Apply n changes remotely, all or none; idempotent per change.
+	 * *acked is the device's high-water mark the remote now holds. */
+	int (*push)(struct op_sink *, const struct op_change *, size_t n,
+		    int64_t *acked);
+	/* Remote changes after `after`, not this site's own, at most max. */
+	int (*pull)(struct op_sink *, uint64_t after, size_t max,
+		    struct op_batch *out);
 	void (*close)(struct op_sink *); /* frees the sink */
 };
 
 /* Implementations put this first, so a pg_sink * is also an op_sink *. */
 struct op_sink {
 	const struct op_sink_ops *ops;
-	char errmsg[256];
+	char errmsg[512];
+	/* The failure was the network or the server going away (retry
+	 * later), not a refusal (which needs a person). */
+	int transient;
 };
+
+/* The PostgreSQL sink (pg_sink.c): connects with conninfo and, if not
+ * NULL, password (never logged). */
+int op_pg_sink_open(struct op_sink **out, const char *conninfo,
+		    const char *password, char *errmsg, size_t errlen);
+
+/* OUTPOST_OK if conninfo parses and holds no password; else why. */
+int op_pg_conninfo_check(const char *conninfo, char *errmsg, size_t errlen);
+
+/* ---- the engine (sync.c) ------------------------------------------- */
+
+/* What the engine needs from the store. local hands out this store's own
+ * entries after seq `after` (at most max; *out stays valid until the
+ * next call); apply applies pulled changes and moves the pull cursor in
+ * one transaction; the cursors are the store's consumer rows. Each
+ * returns OUTPOST_OK or an OUTPOST_E* code with *errmsg set. */
+struct op_sync_store {
+	void *ctx;
+	const uint8_t *site;
+	const char *schema_name; /* "" if none */
+	int64_t schema_version;
+	int (*local)(void *ctx, int64_t after, size_t max,
+		     const struct op_change **out, size_t *n, char *errmsg,
+		     size_t errlen);
+	int (*apply)(void *ctx, const struct op_change *c, size_t n,
+		     const char *cursor, int64_t value, char *errmsg,
+		     size_t errlen);
+	int (*cursor_get)(void *ctx, const char *name, int64_t *out);
+	int (*cursor_set)(void *ctx, const char *name, int64_t value);
+	/* Record the outcome for `status`: error NULL is a success. */
+	void (*note)(void *ctx, const char *cursor, const char *error);
+};
+
+struct op_sync_counts {
+	size_t pushed;	  /* entries the remote took */
+	size_t pulled;	  /* entries received */
+	size_t batches;	  /* push and pull batches */
+};
+
+/* One sync with sink: push everything after the push cursor, then pull
+ * everything after the pull cursor. cursor_prefix names the cursors
+ * ("pg" -> "pg_push", "pg_pull"). On failure errmsg says what and
+ * *transient whether trying again later may help. */
+int op_sync_run(struct op_sink *sink, const struct op_sync_store *st,
+		const char *cursor_prefix, size_t batch,
+		struct op_sync_counts *out, char *errmsg, size_t errlen,
+		int *transient);
 
 #endif

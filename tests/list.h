@@ -138,3 +138,10 @@ TEST(import_schema, shown_reapplies)
 TEST(import_schema, refusals_leave_schema)
 TEST(import_schema, cli)
 TEST(import_schema, opts_version_1)
+
+/* sync_engine: the sync engine against a fake sink and store */
+TEST(sync_engine, push_in_batches)
+TEST(sync_engine, failed_batch_sent_again)
+TEST(sync_engine, lost_answer_fast_forwards)
+TEST(sync_engine, schema_mismatch)
+TEST(sync_engine, pull_with_cursor)

@@ -37,4 +37,12 @@ int cli_import(outpost *db, int argc, char **argv);
 extern const char cli_graph_help[];
 extern const char cli_import_help[];
 
+/* `outpost remote ...` and `outpost sync ...` (cli_sync.c), and the
+ * sinks part of `status` (json: the "sinks": [...] member). */
+int cli_remote(outpost *db, int argc, char **argv);
+int cli_sync(outpost *db, int argc, char **argv);
+int cli_status_sinks(outpost *db, int json);
+extern const char cli_remote_help[];
+extern const char cli_sync_help[];
+
 #endif

@@ -28,7 +28,12 @@ static const char usage_text[] =
 	"(graph --help)\n"
 	"  import --nodes FILE... --relationships FILE...\n"
 	"                              import neo4j-admin CSV files\n"
-	"  status [--json]             site, schema, change log, graph\n"
+	"  remote set --pg CONNINFO [--password-file FILE]\n"
+	"                              where to sync (central PostgreSQL)\n"
+	"  sync [--watch]              push this store's changes, pull "
+	"the others'\n"
+	"  status [--json]             site, schema, change log, graph, "
+	"sinks\n"
 	"\n"
 	"Run 'outpost COMMAND --help' for a command's options.\n";
 
@@ -65,6 +70,8 @@ static const struct {
 		   "Show the site id, schema, change log and graph cursor.\n"},
 	{"graph", cli_graph_help},
 	{"import", cli_import_help},
+	{"remote", cli_remote_help},
+	{"sync", cli_sync_help},
 };
 
 int cli_fail(const char *msg)
@@ -259,10 +266,12 @@ static int cmd_status(outpost *db, int argc, char **argv)
 		cli_json_string(stdout, st.schema_name);
 		printf(", \"schema_version\": %lld, \"tables\": %d, "
 		       "\"log_entries\": %lld, \"last_seq\": %lld, "
-		       "\"last_hlc\": \"%llu\", \"graph_applied_seq\": %lld, "
-		       "\"sinks\": []}\n",
+		       "\"last_hlc\": \"%llu\", \"graph_applied_seq\": %lld, ",
 		       st.schema_version, st.tables, st.log_entries,
 		       st.last_seq, st.last_hlc, st.graph_applied_seq);
+		if (cli_status_sinks(db, 1) != CLI_OK)
+			return CLI_ERROR;
+		printf("}\n");
 		return CLI_OK;
 	}
 	printf("site         %s\n", st.site_id);
@@ -274,9 +283,7 @@ static int cmd_status(outpost *db, int argc, char **argv)
 	printf("change log   %lld entries, last seq %lld\n", st.log_entries,
 	       st.last_seq);
 	printf("graph        applied up to seq %lld\n", st.graph_applied_seq);
-	printf("sinks        none configured (offline; everything is "
-	       "local)\n");
-	return CLI_OK;
+	return cli_status_sinks(db, 0);
 }
 
 static int dispatch(const char *dir, int argc, char **argv)
@@ -294,7 +301,8 @@ static int dispatch(const char *dir, int argc, char **argv)
 		return cmd_init(dir, argc, argv);
 	if (strcmp(argv[0], "schema") && strcmp(argv[0], "sql") &&
 	    strcmp(argv[0], "log") && strcmp(argv[0], "status") &&
-	    strcmp(argv[0], "graph") && strcmp(argv[0], "import"))
+	    strcmp(argv[0], "graph") && strcmp(argv[0], "import") &&
+	    strcmp(argv[0], "remote") && strcmp(argv[0], "sync"))
 		return cli_usage("unknown command \"%s\"", argv[0]);
 	if (open_store(&db, dir) != OUTPOST_OK)
 		return CLI_ERROR;
@@ -308,6 +316,10 @@ static int dispatch(const char *dir, int argc, char **argv)
 		rc = cli_graph(db, argc, argv);
 	else if (!strcmp(argv[0], "import"))
 		rc = cli_import(db, argc, argv);
+	else if (!strcmp(argv[0], "remote"))
+		rc = cli_remote(db, argc, argv);
+	else if (!strcmp(argv[0], "sync"))
+		rc = cli_sync(db, argc, argv);
 	else
 		rc = cmd_status(db, argc, argv);
 	outpost_close(db);

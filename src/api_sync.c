@@ -1,0 +1,366 @@
+/* api_sync.c - outpost_sync() and outpost_sync_watch(): the store's side
+ * of the sync engine (sync/sync.c) with the PostgreSQL sink. The engine
+ * sees the store through struct op_sync_store; the callbacks here read
+ * this store's own log entries, apply pulled ones (api_sync_apply.c) and
+ * keep the cursors and the outcome that `status` shows. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "api_remote_int.h"
+#include "sink.h"
+
+#define SYNC_BATCH_DEFAULT 1000
+#define WATCH_BACKOFF_MAX_MS (5u * 60u * 1000u)
+
+/* What the callbacks share during one round. */
+struct round {
+	outpost *db;
+	char *local_only; /* JSON array of local_only tables: never pushed */
+	struct op_change *changes;
+	char **strings; /* what changes[] points into */
+	size_t nstrings;
+};
+
+static void round_clear(struct round *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nstrings; i++)
+		op_free(r->strings[i]);
+	op_free(r->strings);
+	op_free(r->changes);
+	r->strings = NULL;
+	r->changes = NULL;
+	r->nstrings = 0;
+}
+
+static int local_only_tables(outpost *db, char **out)
+{
+	struct op_schema *s = NULL;
+	struct op_buf b = {0};
+	size_t i, n = 0;
+	int rc = op_api_schema_current(db, &s);
+
+	op_buf_adds(&b, "[");
+	for (i = 0; rc == OUTPOST_OK && s && i < s->ntables; i++)
+		if (s->tables[i].policy == OP_SYNC_LOCAL_ONLY) {
+			/* Schema names are identifiers: no quoting needed
+			 * inside a JSON string, but be exact anyway. */
+			op_buf_addf(&b, "%s\"%s\"", n++ ? "," : "",
+				    s->tables[i].name);
+		}
+	op_buf_adds(&b, "]");
+	op_schema_free(s);
+	if (rc == OUTPOST_OK && b.oom)
+		rc = op_err_set(&db->err, OUTPOST_ENOMEM, "out of memory");
+	*out = rc == OUTPOST_OK ? op_buf_take(&b) : NULL;
+	op_buf_free(&b);
+	return rc;
+}
+
+#define LOCAL_SQL                                                            \
+	"SELECT seq, hlc, tbl, op, row_id, vals FROM _outpost_changes "      \
+	"WHERE seq > ?1 AND site IS NULL AND tbl NOT IN (SELECT value FROM " \
+	"json_each(?2)) ORDER BY seq LIMIT ?3"
+
+static char *keep(struct round *r, const char *s)
+{
+	char **a;
+	char *copy;
+
+	if (!s)
+		return NULL;
+	a = op_realloc(r->strings, (r->nstrings + 1) * sizeof(*a));
+	if (!a)
+		return NULL;
+	r->strings = a;
+	copy = op_strdup(s);
+	if (copy)
+		r->strings[r->nstrings++] = copy;
+	return copy;
+}
+
+/* op_sync_store.local: this store's entries (site NULL) after `after`. */
+static int local_entries(void *ctx, int64_t after, size_t max,
+			 const struct op_change **out, size_t *n, char *errmsg,
+			 size_t errlen)
+{
+	struct round *r = ctx;
+	struct op_stmt *st = NULL;
+	int rc;
+
+	round_clear(r);
+	*n = 0;
+	*out = NULL;
+	if (!(r->changes = op_calloc(max ? max : 1, sizeof(*r->changes))))
+		return OUTPOST_ENOMEM;
+	rc = op_rel_prepare(&st, r->db->rel, LOCAL_SQL, NULL, &r->db->err);
+	if (rc == OUTPOST_OK)
+		rc = op_rel_bind_int(st, 1, after);
+	if (rc == OUTPOST_OK)
+		rc = op_rel_bind_text(st, 2, r->local_only);
+	if (rc == OUTPOST_OK)
+		rc = op_rel_bind_int(st, 3, (int64_t)max);
+	while (rc == OUTPOST_OK &&
+	       (rc = op_rel_step(st, &r->db->err)) == OP_ROW) {
+		struct op_change *c = &r->changes[*n];
+		const char *op = op_rel_col_text(st, 3);
+
+		c->seq = op_rel_col_int(st, 0);
+		c->hlc = (uint64_t)op_rel_col_int(st, 1);
+		memcpy(c->site, r->db->site, 16);
+		c->table = keep(r, op_rel_col_text(st, 2));
+		c->op = op ? op[0] : '?';
+		c->row_id = keep(r, op_rel_col_text(st, 4));
+		c->values = keep(r, op_rel_col_text(st, 5));
+		if (!c->table || !c->row_id ||
+		    (!c->values && !op_rel_col_is_null(st, 5)))
+			rc = OUTPOST_ENOMEM;
+		else if (strcmp(c->table, "_outpost_import") == 0) {
+			/* A bulk import logs one entry for all its rows and
+			 * edges; sending them is not built yet. Refuse
+			 * loudly rather than skip them quietly. */
+			snprintf(errmsg, errlen, "push: entry %lld is a bulk "
+				 "import, and pushing imports is not supported "
+				 "yet", (long long)c->seq);
+			rc = OUTPOST_EREFUSED;
+		} else {
+			(*n)++;
+			rc = OUTPOST_OK;
+		}
+	}
+	op_rel_finalize(st);
+	if (rc == OUTPOST_ENOMEM)
+		snprintf(errmsg, errlen, "push: out of memory");
+	else if (rc != OUTPOST_OK && !errmsg[0])
+		snprintf(errmsg, errlen, "push: %s", r->db->err.msg);
+	*out = r->changes;
+	return rc;
+}
+
+static int apply_pulled(void *ctx, const struct op_change *c, size_t n,
+			const char *cursor, int64_t value, char *errmsg,
+			size_t errlen)
+{
+	struct round *r = ctx;
+	int rc = op_api_sync_apply(r->db, c, n, cursor, value);
+
+	if (rc != OUTPOST_OK)
+		snprintf(errmsg, errlen, "pull: %s", r->db->err.msg);
+	return rc;
+}
+
+static int cursor_get(void *ctx, const char *name, int64_t *out)
+{
+	struct round *r = ctx;
+	struct op_stmt *st = NULL;
+	int rc = op_rel_prepare(&st, r->db->rel, "SELECT seq FROM "
+				"_outpost_cursors WHERE consumer = ?1",
+				NULL, &r->db->err);
+
+	*out = 0;
+	if (rc == OUTPOST_OK)
+		rc = op_rel_bind_text(st, 1, name);
+	if (rc == OUTPOST_OK && (rc = op_rel_step(st, &r->db->err)) == OP_ROW)
+		*out = op_rel_col_int(st, 0);
+	op_rel_finalize(st);
+	return rc == OP_ROW ? OUTPOST_OK : rc;
+}
+
+/* One statement in its own write transaction: ?1 name, ?2 v, ?3 text,
+ * as far as the statement has them. */
+static int write_one(outpost *db, const char *sql, const char *name,
+		     int64_t v, const char *text)
+{
+	struct op_stmt *st = NULL;
+	int rc = op_rel_begin_write(db->rel, &db->err);
+
+	if (rc == OUTPOST_OK)
+		rc = op_rel_prepare(&st, db->rel, sql, NULL, &db->err);
+	if (rc == OUTPOST_OK)
+		rc = op_rel_bind_text(st, 1, name);
+	if (rc == OUTPOST_OK && op_rel_nparams(st) >= 2)
+		rc = op_rel_bind_int(st, 2, v);
+	if (rc == OUTPOST_OK && op_rel_nparams(st) >= 3)
+		rc = text ? op_rel_bind_text(st, 3, text)
+			  : op_rel_bind_null(st, 3);
+	if (rc == OUTPOST_OK)
+		rc = op_rel_step(st, &db->err);
+	op_rel_finalize(st);
+	if (rc == OUTPOST_OK)
+		rc = op_rel_commit(db->rel, &db->err);
+	op_rel_rollback(db->rel);
+	return rc;
+}
+
+static int cursor_set(void *ctx, const char *name, int64_t value)
+{
+	struct round *r = ctx;
+
+	return write_one(r->db, "INSERT INTO _outpost_cursors(consumer, seq) "
+				"VALUES (?1, ?2) ON CONFLICT(consumer) DO "
+				"UPDATE SET seq = excluded.seq",
+			 name, value, NULL);
+}
+
+static void note(void *ctx, const char *name, const char *error)
+{
+	struct round *r = ctx;
+
+	/* The time is SQLite's, in UTC; ?2 is not used. */
+	write_one(r->db, "INSERT INTO _outpost_cursors(consumer, seq, last_ok, "
+			 "last_error) VALUES (?1, 0, iif(?3 IS NULL, "
+			 "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), NULL), ?3) "
+			 "ON CONFLICT(consumer) DO UPDATE SET last_ok = "
+			 "coalesce(excluded.last_ok, last_ok), last_error = ?3",
+		  name, 0, error);
+}
+
+int op_api_sync_pending(outpost *db, int64_t after, int64_t *out)
+{
+	struct op_stmt *st = NULL;
+	char *local_only = NULL;
+	int rc = local_only_tables(db, &local_only);
+
+	*out = 0;
+	if (rc == OUTPOST_OK)
+		rc = op_rel_prepare(&st, db->rel, "SELECT count(*) FROM "
+				    "_outpost_changes WHERE seq > ?1 AND site "
+				    "IS NULL AND tbl NOT IN (SELECT value FROM "
+				    "json_each(?2))", NULL, &db->err);
+	if (rc == OUTPOST_OK)
+		rc = op_rel_bind_int(st, 1, after);
+	if (rc == OUTPOST_OK)
+		rc = op_rel_bind_text(st, 2, local_only);
+	if (rc == OUTPOST_OK && (rc = op_rel_step(st, &db->err)) == OP_ROW)
+		*out = op_rel_col_int(st, 0);
+	op_rel_finalize(st);
+	op_free(local_only);
+	return rc == OP_ROW ? OUTPOST_OK : rc;
+}
+
+static int round_run(outpost *db, size_t batch, outpost_sync_result *res)
+{
+	struct round r = {db, NULL, NULL, NULL, 0};
+	struct op_sync_store st;
+	struct op_sync_counts counts = {0, 0, 0};
+	struct op_sink *sink = NULL;
+	char *conninfo = NULL, *password = NULL, *name = NULL, *ver = NULL;
+	char why[1024] = "";
+	int transient = 0;
+	int rc = op_api_remote_pg(db, &conninfo, &password);
+
+	if (rc == OUTPOST_OK)
+		rc = local_only_tables(db, &r.local_only);
+	if (rc == OUTPOST_OK)
+		rc = op_log_meta_get(db->rel, "schema_name", &name, &db->err);
+	if (rc == OUTPOST_OK)
+		rc = op_log_meta_get(db->rel, "schema_version", &ver, &db->err);
+	memset(&st, 0, sizeof(st));
+	st.ctx = &r;
+	st.site = db->site;
+	st.schema_name = name ? name : "";
+	st.schema_version = ver ? strtoll(ver, NULL, 10) : 0;
+	st.local = local_entries;
+	st.apply = apply_pulled;
+	st.cursor_get = cursor_get;
+	st.cursor_set = cursor_set;
+	st.note = note;
+	if (rc == OUTPOST_OK) {
+		rc = op_pg_sink_open(&sink, conninfo, password, why,
+				     sizeof(why));
+		transient = rc == OUTPOST_ENET;
+		if (rc != OUTPOST_OK) {
+			note(&r, "pg_push", why);
+			rc = op_err_set(&db->err, rc, "%s", why);
+		}
+	}
+	if (password)
+		sodium_memzero(password, strlen(password));
+	if (rc == OUTPOST_OK) {
+		rc = op_sync_run(sink, &st, "pg", batch, &counts, why,
+				 sizeof(why), &transient);
+		if (rc != OUTPOST_OK)
+			op_err_set(&db->err, rc, "%s", why);
+		sink->ops->close(sink);
+	}
+	res->pushed = (long long)counts.pushed;
+	res->pulled = (long long)counts.pulled;
+	res->transient = transient;
+	round_clear(&r);
+	op_free(r.local_only);
+	op_free(conninfo);
+	op_free(password);
+	op_free(name);
+	op_free(ver);
+	return rc;
+}
+
+int outpost_sync(outpost *db, const outpost_sync_opts *opts,
+		 outpost_sync_result *out)
+{
+	outpost_sync_result res = {OUTPOST_SYNC_RESULT_VERSION, 0, 0, 0};
+	long long batch = opts ? opts->batch : 0;
+	int rc;
+
+	if (!db || (opts && opts->version != OUTPOST_SYNC_OPTS_VERSION) ||
+	    (out && out->version != OUTPOST_SYNC_RESULT_VERSION) || batch < 0)
+		return OUTPOST_EMISUSE;
+	if (db->read_only)
+		return op_err_set(&db->err, OUTPOST_EMISUSE, "the store is "
+				  "open read-only");
+	rc = round_run(db, batch ? (size_t)batch : SYNC_BATCH_DEFAULT, &res);
+	if (out)
+		*out = res;
+	return rc;
+}
+
+static void nap_ms(unsigned ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000u),
+			      (long)(ms % 1000u) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+int outpost_sync_watch(outpost *db, const outpost_sync_opts *opts,
+		       unsigned interval_ms, outpost_watch_fn fn,
+		       int (*should_stop)(void *ctx), void *ctx)
+{
+	unsigned backoff = 0;
+
+	if (!db || interval_ms == 0)
+		return OUTPOST_EMISUSE;
+	for (;;) {
+		outpost_sync_result res = {OUTPOST_SYNC_RESULT_VERSION, 0, 0,
+					   0};
+		int rc = outpost_sync(db, opts, &res);
+		unsigned wait, waited;
+
+		if (rc == OUTPOST_EMISUSE)
+			return rc;
+		/* A failure waits longer each time, up to 5 minutes; a
+		 * refusal too (it needs a person, and is retried so the
+		 * sync resumes by itself once they fixed it). */
+		backoff = rc == OUTPOST_OK ? 0
+			  : backoff == 0   ? 1000u
+			  : backoff >= WATCH_BACKOFF_MAX_MS / 2
+				  ? WATCH_BACKOFF_MAX_MS
+				  : backoff * 2;
+		wait = rc == OUTPOST_OK ? interval_ms : backoff;
+		if (fn && fn(ctx, rc, &res, wait))
+			return OUTPOST_OK;
+		for (waited = 0; waited < wait; waited += 100) {
+			if (should_stop && should_stop(ctx))
+				return OUTPOST_OK;
+			nap_ms(wait - waited < 100 ? wait - waited : 100);
+		}
+		if (should_stop && should_stop(ctx))
+			return OUTPOST_OK;
+	}
+}

@@ -1,0 +1,368 @@
+/* pg_sink.c - the PostgreSQL sink: a device's side of sync/PROTOCOL.md.
+ * hello asks central who this device is (outpost.hello()); push sends a
+ * batch to outpost.push() as one statement, so it is one transaction;
+ * pull reads outpost.changes after the cursor, which row-level security
+ * limits to the device's scopes. Every value travels as a parameter.
+ * libpq's errors become outpost codes here, the server's text kept. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <libpq-fe.h>
+
+#include "sink.h"
+#include "util.h"
+
+#define PG_PULL_SQL                                                          \
+	"SELECT sseq, hlc::text, encode(site, 'hex'), tbl, op, row_id::text, " \
+	"vals::text FROM outpost.changes WHERE sseq > $1 AND site <> $2 "     \
+	"ORDER BY sseq LIMIT $3"
+
+struct pg_sink {
+	struct op_sink base;
+	PGconn *conn;
+	char site_param[2 + 32 + 1]; /* "\x" and hex: bytea text input */
+	PGresult *pulled;	      /* the last pull's rows, borrowed out */
+	struct op_change *changes;
+};
+
+/* The connection is gone or never came: worth trying again later. A
+ * refusal by the server (bad password, a constraint, a policy) is not. */
+static int transient_state(const PGconn *conn, const char *sqlstate)
+{
+	if (PQstatus(conn) != CONNECTION_OK)
+		return 1;
+	if (!sqlstate)
+		return 0;
+	/* 08: connection exception; 57P: operator intervention (shutdown,
+	 * crash); 40001/40P01: serialization failure, deadlock. */
+	return strncmp(sqlstate, "08", 2) == 0 ||
+	       strncmp(sqlstate, "57P", 3) == 0 ||
+	       strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0;
+}
+
+/* The message of a failed result or connection, on one line. */
+static int fail(struct pg_sink *p, PGresult *res, const char *what)
+{
+	const char *primary =
+		res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
+				: NULL;
+	char *nl;
+
+	snprintf(p->base.errmsg, sizeof(p->base.errmsg), "%s: %s", what,
+		 primary ? primary : PQerrorMessage(p->conn));
+	while ((nl = strchr(p->base.errmsg, '\n')) != NULL)
+		*nl = ' ';
+	p->base.transient = transient_state(p->conn, state);
+	/* 42883: undefined function; 3F000: no such schema. */
+	if (state && (strcmp(state, "42883") == 0 ||
+		      strcmp(state, "3F000") == 0))
+		snprintf(p->base.errmsg, sizeof(p->base.errmsg), "%s: the "
+			 "server has no outpost central (outpost central init "
+			 "--pg CONNINFO --schema FILE)", what);
+	if (res)
+		PQclear(res);
+	return p->base.transient ? OUTPOST_ENET
+	       : state && strncmp(state, "42501", 5) == 0 ? OUTPOST_EREFUSED
+	       : state && strncmp(state, "22008", 5) == 0 ? OUTPOST_ECLOCK
+							   : OUTPOST_EREFUSED;
+}
+
+static int pg_hello(struct op_sink *s, const uint8_t site[16],
+		    struct op_sink_hello *out)
+{
+	struct pg_sink *p = (struct pg_sink *)s;
+	PGresult *res;
+
+	p->site_param[0] = '\\';
+	p->site_param[1] = 'x';
+	op_hex_encode(p->site_param + 2, site, 16);
+	res = PQexec(p->conn, "SELECT device, pushed_seq, schema_name, "
+			      "schema_version FROM outpost.hello()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return fail(p, res, "hello");
+	if (PQntuples(res) != 1) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "hello: role %s is not "
+			 "a registered outpost device (outpost central "
+			 "add-device NAME)", PQuser(p->conn));
+		PQclear(res);
+		s->transient = 0;
+		return OUTPOST_EREFUSED;
+	}
+	memset(out, 0, sizeof(*out));
+	snprintf(out->device, sizeof(out->device), "%s", PQgetvalue(res, 0, 0));
+	out->pushed_seq = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	snprintf(out->schema_name, sizeof(out->schema_name), "%s",
+		 PQgetvalue(res, 0, 2));
+	out->schema_version = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+	PQclear(res);
+	return OUTPOST_OK;
+}
+
+static void json_string(struct op_buf *b, const char *s)
+{
+	op_buf_adds(b, "\"");
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			op_buf_addf(b, "\\%c", ch);
+		else if (ch < 0x20)
+			op_buf_addf(b, "\\u%04x", ch);
+		else
+			op_buf_add(b, s, 1);
+	}
+	op_buf_adds(b, "\"");
+}
+
+/* The batch as outpost.push() takes it. A change's values come from the
+ * store's log and are embedded as they are, so they are checked to be
+ * one JSON object first: nothing else may ride along into the array. */
+static int batch_json(struct pg_sink *p, const struct op_change *c, size_t n,
+		      struct op_buf *b)
+{
+	size_t i;
+
+	op_buf_adds(b, "[");
+	for (i = 0; i < n; i++) {
+		if (c[i].values) {
+			cJSON *v = cJSON_Parse(c[i].values);
+			int ok = v && cJSON_IsObject(v);
+
+			cJSON_Delete(v);
+			if (!ok) {
+				snprintf(p->base.errmsg, sizeof(p->base.errmsg),
+					 "entry %lld (%s %s): its values are "
+					 "not a JSON object", (long long)c[i].seq,
+					 c[i].table, c[i].row_id);
+				p->base.transient = 0;
+				return OUTPOST_ECORRUPT;
+			}
+		}
+		op_buf_addf(b, "%s{\"seq\":%lld,\"hlc\":\"%llu\",\"tbl\":",
+			    i ? "," : "", (long long)c[i].seq,
+			    (unsigned long long)c[i].hlc);
+		json_string(b, c[i].table);
+		op_buf_addf(b, ",\"op\":\"%c\",\"id\":", c[i].op);
+		json_string(b, c[i].row_id);
+		op_buf_adds(b, ",\"vals\":");
+		op_buf_adds(b, c[i].values ? c[i].values : "null");
+		op_buf_adds(b, "}");
+	}
+	op_buf_adds(b, "]");
+	return b->oom ? OUTPOST_ENOMEM : OUTPOST_OK;
+}
+
+static int pg_push(struct op_sink *s, const struct op_change *c, size_t n,
+		   int64_t *acked)
+{
+	struct pg_sink *p = (struct pg_sink *)s;
+	struct op_buf json = {0};
+	char batch[OP_UUID_TEXT], from[24], to[24], count[24];
+	const char *parts[4] = {p->site_param, from, to, count};
+	const char *params[5];
+	uint8_t id[16];
+	PGresult *res;
+	int rc;
+
+	if (n == 0) {
+		*acked = 0;
+		return OUTPOST_OK;
+	}
+	/* The same entries make the same batch id: a retry after a lost
+	 * answer is recognised by central's ledger. */
+	snprintf(from, sizeof(from), "%lld", (long long)c[0].seq);
+	snprintf(to, sizeof(to), "%lld", (long long)c[n - 1].seq);
+	snprintf(count, sizeof(count), "%zu", n);
+	op_uuid_v8(id, parts, 4);
+	op_uuid_format(batch, id);
+	rc = batch_json(p, c, n, &json);
+	if (rc != OUTPOST_OK) {
+		op_buf_free(&json);
+		return rc;
+	}
+	params[0] = batch;
+	params[1] = p->site_param;
+	params[2] = from;
+	params[3] = to;
+	params[4] = op_buf_str(&json);
+	res = PQexecParams(p->conn, "SELECT outpost.push($1::uuid, $2::bytea, "
+				    "$3::bigint, $4::bigint, $5::jsonb)",
+			   5, NULL, params, NULL, NULL, 0);
+	op_buf_free(&json);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		return fail(p, res, "push");
+	*acked = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return OUTPOST_OK;
+}
+
+static int bad_row(struct pg_sink *p, int row, const char *field)
+{
+	snprintf(p->base.errmsg, sizeof(p->base.errmsg), "central's entry %s: "
+		 "%s is malformed", PQgetvalue(p->pulled, row, 0), field);
+	p->base.transient = 0;
+	return OUTPOST_EPROTO;
+}
+
+/* One row of the pull into c, checked: central is a peer like any other,
+ * and what it sends is parsed, never trusted. */
+static int parse_row(struct pg_sink *p, int row, uint64_t after,
+		     struct op_change *c)
+{
+	PGresult *r = p->pulled;
+	char *end;
+	const char *op = PQgetvalue(r, row, 4);
+	uint8_t u[16];
+	unsigned long long seq = strtoull(PQgetvalue(r, row, 0), &end, 10);
+
+	if (*end || seq <= after || (row > 0 && (int64_t)seq <= c[-1].seq))
+		return bad_row(p, row, "sseq");
+	c->seq = (int64_t)seq;
+	c->hlc = strtoull(PQgetvalue(r, row, 1), &end, 10);
+	if (*end || PQgetisnull(r, row, 1))
+		return bad_row(p, row, "hlc");
+	if (PQgetlength(r, row, 2) != 32 ||
+	    op_hex_decode(c->site, 16, PQgetvalue(r, row, 2), 32) != 0)
+		return bad_row(p, row, "site");
+	c->table = PQgetvalue(r, row, 3);
+	if (!c->table[0])
+		return bad_row(p, row, "tbl");
+	if (strlen(op) != 1 || !strchr("IUD", op[0]))
+		return bad_row(p, row, "op");
+	c->op = op[0];
+	c->row_id = PQgetvalue(r, row, 5);
+	if (op_uuid_parse(u, c->row_id) != 0)
+		return bad_row(p, row, "row_id");
+	c->values = PQgetisnull(r, row, 6) ? NULL : PQgetvalue(r, row, 6);
+	if ((c->op == 'D') != (c->values == NULL))
+		return bad_row(p, row, "vals");
+	return OUTPOST_OK;
+}
+
+static int pg_pull(struct op_sink *s, uint64_t after, size_t max,
+		   struct op_batch *out)
+{
+	struct pg_sink *p = (struct pg_sink *)s;
+	char from[24], lim[24];
+	const char *params[3] = {from, p->site_param, lim};
+	int i, n, rc = OUTPOST_OK;
+
+	PQclear(p->pulled);
+	p->pulled = NULL;
+	op_free(p->changes);
+	p->changes = NULL;
+	memset(out, 0, sizeof(*out));
+	out->next = after;
+	snprintf(from, sizeof(from), "%llu", (unsigned long long)after);
+	snprintf(lim, sizeof(lim), "%zu", max);
+	p->pulled = PQexecParams(p->conn, PG_PULL_SQL, 3, NULL, params, NULL,
+				 NULL, 0);
+	if (PQresultStatus(p->pulled) != PGRES_TUPLES_OK) {
+		rc = fail(p, p->pulled, "pull");
+		p->pulled = NULL;
+		return rc;
+	}
+	n = PQntuples(p->pulled);
+	if (n == 0)
+		return OUTPOST_OK;
+	if (!(p->changes = op_calloc((size_t)n, sizeof(*p->changes)))) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "out of memory");
+		return OUTPOST_ENOMEM;
+	}
+	for (i = 0; i < n && rc == OUTPOST_OK; i++)
+		rc = parse_row(p, i, after, &p->changes[i]);
+	if (rc != OUTPOST_OK)
+		return rc;
+	out->changes = p->changes;
+	out->n = (size_t)n;
+	out->next = (uint64_t)p->changes[n - 1].seq;
+	return OUTPOST_OK;
+}
+
+static void pg_close(struct op_sink *s)
+{
+	struct pg_sink *p = (struct pg_sink *)s;
+
+	if (!p)
+		return;
+	PQclear(p->pulled);
+	op_free(p->changes);
+	PQfinish(p->conn);
+	op_free(p);
+}
+
+static const struct op_sink_ops pg_ops = {"pg", pg_hello, pg_push, pg_pull,
+					  pg_close};
+
+int op_pg_sink_open(struct op_sink **out, const char *conninfo,
+		    const char *password, char *errmsg, size_t errlen)
+{
+	/* In array order, later ones win: outpost's defaults (a connect
+	 * timeout, a name in pg_stat_activity), then the caller's conninfo
+	 * (expanded in place of "dbname"), then the password, which is
+	 * never in the conninfo (that is stored and shown). */
+	const char *keys[] = {"connect_timeout", "application_name", "dbname",
+			      "password", NULL};
+	const char *vals[] = {"10", "outpost", conninfo, password, NULL};
+	struct pg_sink *p = op_calloc(1, sizeof(*p));
+
+	*out = NULL;
+	if (!p) {
+		snprintf(errmsg, errlen, "out of memory");
+		return OUTPOST_ENOMEM;
+	}
+	p->base.ops = &pg_ops;
+	if (!password)
+		keys[3] = NULL;
+	p->conn = PQconnectdbParams(keys, vals, 1);
+	if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
+		const char *why = p->conn ? PQerrorMessage(p->conn)
+					  : "out of memory";
+		char *nl;
+
+		snprintf(errmsg, errlen, "cannot connect to PostgreSQL: %s",
+			 why);
+		while ((nl = strchr(errmsg, '\n')) != NULL)
+			*nl = ' ';
+		pg_close(&p->base);
+		/* A wrong password will not get better by waiting. */
+		return strstr(errmsg, "authentication failed") ||
+				       strstr(errmsg, "does not exist")
+			       ? OUTPOST_EDENIED
+			       : OUTPOST_ENET;
+	}
+	*out = &p->base;
+	return OUTPOST_OK;
+}
+
+int op_pg_conninfo_check(const char *conninfo, char *errmsg, size_t errlen)
+{
+	char *why = NULL, *nl;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &why), *o;
+	int rc = OUTPOST_OK;
+
+	if (!opts) {
+		snprintf(errmsg, errlen, "not a PostgreSQL connection string: "
+			 "%s", why ? why : "out of memory");
+		while ((nl = strchr(errmsg, '\n')) != NULL)
+			*nl = ' ';
+		PQfreemem(why);
+		return OUTPOST_EMISUSE;
+	}
+	for (o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val &&
+		    o->val[0]) {
+			/* It would be stored in the store and shown by
+			 * status: the password goes its own way. */
+			snprintf(errmsg, errlen, "the connection string holds "
+				 "a password; remove it and give it with "
+				 "--password-file FILE (mode 0600) or "
+				 "OUTPOST_PG_PASSWORD");
+			rc = OUTPOST_EMISUSE;
+		}
+	PQconninfoFree(opts);
+	return rc;
+}

@@ -1,0 +1,171 @@
+/* sync.c - the sync engine: one round with a sink (push, then pull), with
+ * the cursors that make it resumable. It knows the store only through
+ * struct op_sync_store and the remote only through struct op_sink.
+ *
+ * Push: the store's own entries after the push cursor, in batches; the
+ * cursor moves only to what the remote acknowledged, so a cut connection
+ * loses nothing and a retried batch applies once (the remote keeps a
+ * ledger and a high-water mark; sync/PROTOCOL.md). Pull: the remote's
+ * entries after the pull cursor, each batch applied with its cursor in
+ * one store transaction. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sink.h"
+
+static void say(char *errmsg, size_t errlen, const char *what,
+		const char *why)
+{
+	snprintf(errmsg, errlen, "%s: %s", what, why);
+}
+
+/* The remote's schema must be the store's: otherwise nothing moves, and
+ * the message says which side to bring up to date. */
+static int check_schema(const struct op_sync_store *st,
+			const struct op_sink_hello *h, char *errmsg,
+			size_t errlen)
+{
+	if (!h->schema_name[0]) {
+		snprintf(errmsg, errlen, "the remote has no outpost schema "
+			 "installed (outpost central init --pg CONNINFO "
+			 "--schema FILE)");
+		return OUTPOST_ESCHEMA;
+	}
+	if (strcmp(h->schema_name, st->schema_name) != 0) {
+		snprintf(errmsg, errlen, "the remote holds schema \"%s\", this "
+			 "store \"%s\": they cannot sync", h->schema_name,
+			 st->schema_name[0] ? st->schema_name : "(none)");
+		return OUTPOST_ESCHEMA;
+	}
+	if (h->schema_version > st->schema_version) {
+		snprintf(errmsg, errlen, "the remote has %s version %lld, this "
+			 "store version %lld: apply the newer schema here "
+			 "first (outpost schema apply FILE)", h->schema_name,
+			 (long long)h->schema_version,
+			 (long long)st->schema_version);
+		return OUTPOST_ESCHEMA;
+	}
+	if (h->schema_version < st->schema_version) {
+		snprintf(errmsg, errlen, "this store has %s version %lld, the "
+			 "remote version %lld: migrate central first (outpost "
+			 "central migrate --pg CONNINFO --schema FILE)",
+			 h->schema_name, (long long)st->schema_version,
+			 (long long)h->schema_version);
+		return OUTPOST_ESCHEMA;
+	}
+	return OUTPOST_OK;
+}
+
+static int push_all(struct op_sink *sink, const struct op_sync_store *st,
+		    const char *cursor, int64_t remote_has, size_t batch,
+		    struct op_sync_counts *out, char *errmsg, size_t errlen)
+{
+	int64_t at = 0;
+	int rc = st->cursor_get(st->ctx, cursor, &at);
+
+	if (rc != OUTPOST_OK) {
+		say(errmsg, errlen, "push", "cannot read the push cursor");
+		return rc;
+	}
+	/* The remote may hold more than the cursor says: a crash after its
+	 * commit and before ours. Its high-water mark is the truth. */
+	if (remote_has > at) {
+		at = remote_has;
+		if ((rc = st->cursor_set(st->ctx, cursor, at)) != OUTPOST_OK)
+			return rc;
+	}
+	for (;;) {
+		const struct op_change *c = NULL;
+		size_t n = 0;
+		int64_t acked = 0;
+
+		rc = st->local(st->ctx, at, batch, &c, &n, errmsg, errlen);
+		if (rc != OUTPOST_OK || n == 0)
+			return rc;
+		rc = sink->ops->push(sink, c, n, &acked);
+		if (rc != OUTPOST_OK) {
+			say(errmsg, errlen, "push", sink->errmsg);
+			return rc;
+		}
+		if (acked < c[n - 1].seq) {
+			snprintf(errmsg, errlen, "push: the remote acknowledged "
+				 "up to entry %lld of a batch ending at %lld",
+				 (long long)acked, (long long)c[n - 1].seq);
+			return OUTPOST_EPROTO;
+		}
+		at = acked;
+		if ((rc = st->cursor_set(st->ctx, cursor, at)) != OUTPOST_OK) {
+			say(errmsg, errlen, "push", "cannot move the cursor");
+			return rc;
+		}
+		out->pushed += n;
+		out->batches++;
+	}
+}
+
+static int pull_all(struct op_sink *sink, const struct op_sync_store *st,
+		    const char *cursor, size_t batch,
+		    struct op_sync_counts *out, char *errmsg, size_t errlen)
+{
+	int64_t at = 0;
+	int rc = st->cursor_get(st->ctx, cursor, &at);
+
+	if (rc != OUTPOST_OK) {
+		say(errmsg, errlen, "pull", "cannot read the pull cursor");
+		return rc;
+	}
+	for (;;) {
+		struct op_batch b = {NULL, 0, 0};
+
+		rc = sink->ops->pull(sink, (uint64_t)at, batch, &b);
+		if (rc != OUTPOST_OK) {
+			say(errmsg, errlen, "pull", sink->errmsg);
+			return rc;
+		}
+		if (b.n == 0 && b.next <= (uint64_t)at)
+			return OUTPOST_OK;
+		rc = st->apply(st->ctx, b.changes, b.n, cursor,
+			       (int64_t)b.next, errmsg, errlen);
+		if (rc != OUTPOST_OK)
+			return rc;
+		at = (int64_t)b.next;
+		out->pulled += b.n;
+		out->batches++;
+		if (b.n < batch)
+			return OUTPOST_OK;
+	}
+}
+
+int op_sync_run(struct op_sink *sink, const struct op_sync_store *st,
+		const char *cursor_prefix, size_t batch,
+		struct op_sync_counts *out, char *errmsg, size_t errlen,
+		int *transient)
+{
+	struct op_sink_hello h;
+	char push_cursor[64], pull_cursor[64];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&h, 0, sizeof(h));
+	*transient = 0;
+	errmsg[0] = '\0';
+	snprintf(push_cursor, sizeof(push_cursor), "%s_push", cursor_prefix);
+	snprintf(pull_cursor, sizeof(pull_cursor), "%s_pull", cursor_prefix);
+	rc = sink->ops->hello(sink, st->site, &h);
+	if (rc != OUTPOST_OK)
+		say(errmsg, errlen, "connect", sink->errmsg);
+	if (rc == OUTPOST_OK)
+		rc = check_schema(st, &h, errmsg, errlen);
+	if (rc == OUTPOST_OK)
+		rc = push_all(sink, st, push_cursor, h.pushed_seq, batch, out,
+			      errmsg, errlen);
+	st->note(st->ctx, push_cursor, rc == OUTPOST_OK ? NULL : errmsg);
+	if (rc == OUTPOST_OK) {
+		rc = pull_all(sink, st, pull_cursor, batch, out, errmsg,
+			      errlen);
+		st->note(st->ctx, pull_cursor,
+			 rc == OUTPOST_OK ? NULL : errmsg);
+	}
+	*transient = rc != OUTPOST_OK && sink->transient;
+	return rc;
+}

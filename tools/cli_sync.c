@@ -1,0 +1,173 @@
+/* cli_sync.c - `outpost remote set`, `outpost sync [--watch]` and the
+ * sinks part of `outpost status`. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char cli_remote_help[] =
+	"usage: outpost [-d DIR] remote set --pg CONNINFO [--password-file "
+	"FILE]\n"
+	"Point the store at central PostgreSQL (what `outpost central "
+	"add-device`\nprinted). CONNINFO is libpq's (\"host=... port=... "
+	"dbname=... user=...\"\nor postgresql://...) without a password. The "
+	"password is read from FILE\n(mode 0600; kept in the store's keys, "
+	"0600), or from OUTPOST_PG_PASSWORD\nat sync time. Nothing is "
+	"contacted until `outpost sync`.\n";
+
+const char cli_sync_help[] =
+	"usage: outpost [-d DIR] sync [--watch] [--interval SECONDS] "
+	"[--batch N]\n"
+	"Push this store's changes to central PostgreSQL, then pull the "
+	"others'.\nEvery batch is all or nothing on both sides: an interrupted "
+	"sync loses\nnothing and applies nothing twice. --watch keeps syncing "
+	"every --interval\nseconds (default 30), waits longer after each "
+	"failure (up to 5 minutes),\nand stops cleanly on SIGINT or SIGTERM. "
+	"Exit 1 if a one-off sync failed.\n";
+
+int cli_remote(outpost *db, int argc, char **argv)
+{
+	const char *pg = NULL, *pwfile = NULL;
+	int i;
+
+	if (argc < 2 || strcmp(argv[1], "set") != 0)
+		return cli_usage("remote needs: set --pg CONNINFO "
+				 "[--password-file FILE]");
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--pg") && i + 1 < argc)
+			pg = argv[++i];
+		else if (!strcmp(argv[i], "--password-file") && i + 1 < argc)
+			pwfile = argv[++i];
+		else
+			return cli_usage("remote set: unknown option %s",
+					 argv[i]);
+	}
+	if (!pg)
+		return cli_usage("remote set needs --pg CONNINFO");
+	if (outpost_remote_set_pg(db, pg, pwfile) != OUTPOST_OK)
+		return cli_fail(outpost_errmsg(db));
+	printf("remote set: %s%s\n", pg,
+	       pwfile ? " (password kept in the store's keys, 0600)" : "");
+	return CLI_OK;
+}
+
+static volatile sig_atomic_t stop_asked;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_asked = 1;
+}
+
+static int should_stop(void *ctx)
+{
+	(void)ctx;
+	return stop_asked != 0;
+}
+
+static void report(const outpost_sync_result *r)
+{
+	printf("synced: pushed %lld, pulled %lld\n", r->pushed, r->pulled);
+	fflush(stdout);
+}
+
+static int on_round(void *ctx, int rc, const outpost_sync_result *r,
+		    unsigned wait_ms)
+{
+	outpost *db = ctx;
+
+	if (rc == OUTPOST_OK) {
+		if (r->pushed || r->pulled)
+			report(r);
+	} else {
+		fprintf(stderr, "outpost: sync: %s (%s; again in %u s)\n",
+			outpost_errmsg(db),
+			r->transient ? "central unreachable" : "refused",
+			(wait_ms + 999) / 1000);
+	}
+	return stop_asked != 0;
+}
+
+int cli_sync(outpost *db, int argc, char **argv)
+{
+	outpost_sync_opts opts = OUTPOST_SYNC_OPTS_INIT;
+	outpost_sync_result res = {OUTPOST_SYNC_RESULT_VERSION, 0, 0, 0};
+	long interval = 30;
+	int watch = 0, i;
+
+	for (i = 1; i < argc; i++) {
+		char *end = NULL;
+
+		if (!strcmp(argv[i], "--watch"))
+			watch = 1;
+		else if (!strcmp(argv[i], "--interval") && i + 1 < argc) {
+			interval = strtol(argv[++i], &end, 10);
+			if (*end || interval < 1 || interval > 86400)
+				return cli_usage("--interval takes 1 to 86400 "
+						 "seconds");
+		} else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
+			opts.batch = strtoll(argv[++i], &end, 10);
+			if (*end || opts.batch < 1 || opts.batch > 1000000)
+				return cli_usage("--batch takes 1 to 1000000");
+		} else
+			return cli_usage("sync: unknown option %s", argv[i]);
+	}
+	if (!watch) {
+		if (outpost_sync(db, &opts, &res) != OUTPOST_OK)
+			return cli_fail(outpost_errmsg(db));
+		report(&res);
+		return CLI_OK;
+	}
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	if (outpost_sync_watch(db, &opts, (unsigned)interval * 1000u, on_round,
+			       should_stop, db) != OUTPOST_OK)
+		return cli_fail(outpost_errmsg(db));
+	fprintf(stderr, "outpost: sync --watch stopped\n");
+	return CLI_OK;
+}
+
+int cli_status_sinks(outpost *db, int json)
+{
+	outpost_sink_status s;
+
+	s.version = OUTPOST_SINK_STATUS_VERSION;
+	if (outpost_sink_status_get(&s, db, "pg") != OUTPOST_OK)
+		return cli_fail(outpost_errmsg(db));
+	if (json) {
+		printf("\"sinks\": [");
+		if (s.configured) {
+			printf("{\"name\": \"pg\", \"remote\": ");
+			cli_json_string(stdout, s.remote);
+			printf(", \"pending\": %lld, \"push_seq\": %lld, "
+			       "\"pull_seq\": %lld, \"last_ok\": ",
+			       s.pending, s.push_seq, s.pull_seq);
+			cli_json_string(stdout, s.last_ok);
+			printf(", \"last_error\": ");
+			cli_json_string(stdout, s.last_error);
+			printf("}");
+		}
+		printf("]");
+		return CLI_OK;
+	}
+	if (!s.configured) {
+		printf("sinks        none configured (offline; everything is "
+		       "local)\n");
+		return CLI_OK;
+	}
+	printf("sink pg      %s\n", s.remote);
+	printf("  pending    %lld change%s to push\n", s.pending,
+	       s.pending == 1 ? "" : "s");
+	printf("  last ok    %s\n", s.last_ok[0] ? s.last_ok : "never");
+	printf("  last error %s\n", s.last_error[0] ? s.last_error : "none");
+	return CLI_OK;
+}
