@@ -1,11 +1,14 @@
 -- pg_push.sql - outpost.push(): a device's batch of changes applied
 -- centrally in one transaction (sync/PROTOCOL.md "Push" and "LWW merge").
 --
--- Set-based: the batch is unpacked into a temporary table once, then each
--- table it touches is merged with a handful of statements built from the
--- catalog (format(%I) for every identifier; values never enter SQL text),
--- so the cost grows with the tables a batch touches, not with one
--- statement per change. Installed by `outpost central init` / `migrate`.
+-- The device COPYs the batch into its session's temporary table
+-- outpost_in, then calls outpost.push() in the same transaction. The
+-- function works set by set: each table the batch touches is folded
+-- (per row: its last insert or delete, per column its last value) and
+-- merged with a handful of statements built from the catalog (format %I
+-- for every identifier; values never enter SQL text), so its cost grows
+-- with rows, not with one statement per change. Installed by `outpost
+-- central init` and `migrate`.
 
 -- The key of the advisory lock every writer of outpost.changes takes
 -- first (the capture triggers too), so sseq order is commit order.
@@ -31,103 +34,156 @@ RETURNS text LANGUAGE sql IMMUTABLE AS $$
   END
 $$;
 
--- Is clock (h, s) later than the stored clock [hlc_text, site_hex]
--- (NULL: no clock, older than everything)?
-CREATE OR REPLACE FUNCTION outpost.clock_after(h bigint, s bytea, c jsonb)
-RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
-  SELECT c IS NULL OR jsonb_typeof(c) <> 'array'
-      OR (h, s) > ((c->>0)::bigint, decode(c->>1, 'hex'))
+-- The values of nv that beat their column's effective clock: the later of
+-- the column's own clock (cols: {col: [hlc_text, site_hex]}) and the row
+-- clock. A value's clock is nh[col], or h1 for a row with one entry.
+CREATE OR REPLACE FUNCTION outpost.win_cols(nv jsonb, nh jsonb, h1 bigint,
+                                            site bytea, cols jsonb,
+                                            row_hlc bigint, row_site bytea)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(jsonb_object_agg(k, nv->k), '{}')
+    FROM jsonb_object_keys(nv) k
+   WHERE (row_hlc IS NULL OR
+          (coalesce((nh->>k)::bigint, h1), site) > (row_hlc, row_site))
+     AND (jsonb_typeof(cols->k) IS DISTINCT FROM 'array' OR
+          (coalesce((nh->>k)::bigint, h1), site) >
+          ((cols->k->>0)::bigint, decode(cols->k->>1, 'hex')))
 $$;
 
--- Merge the batch's entries of one table or node label (kind <> 'type').
+-- The clocks to keep for the won values: only where they say more than
+-- the row clock (floor; NULL: all of them).
+CREATE OR REPLACE FUNCTION outpost.win_clocks(win jsonb, nh jsonb, h1 bigint,
+                                              site bytea, floor bigint)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(jsonb_object_agg(k, jsonb_build_array(
+           coalesce((nh->>k)::bigint, h1)::text, encode(site, 'hex'))), '{}')
+    FROM jsonb_object_keys(win) k
+   WHERE floor IS NULL OR coalesce((nh->>k)::bigint, h1) > floor
+$$;
+
+-- The batch's entries of one table, label or type folded and set against
+-- what central holds, into the temporary table outpost_m: per row the
+-- winning row event (rw), whether it lives afterwards (alive), the values
+-- that won (win) and their clocks (winclk), and its scope value. phys is
+-- the table holding the rows, pk its key, scope_col NULL if unscoped.
+CREATE OR REPLACE FUNCTION outpost.push_fold(p_tbl text, p_site bytea,
+                                             p_phys text, p_pk text,
+                                             p_scope_col text)
+RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  DROP TABLE IF EXISTS outpost_m;
+  EXECUTE format($q$
+    CREATE TEMP TABLE outpost_m ON COMMIT DROP AS
+    WITH e AS (SELECT seq, h, op, uid AS id, vals FROM outpost_e
+                WHERE tbl = $1),
+    g AS (SELECT id, count(*) AS n FROM e GROUP BY id),
+    -- Most rows have one entry in a batch: no folding for them.
+    one AS (SELECT e.id, CASE WHEN e.op <> 'U' THEN e.op END AS rop,
+                   CASE WHEN e.op <> 'U' THEN e.h END AS rh,
+                   coalesce(e.vals, '{}') AS nv, e.h AS h1, NULL::jsonb AS nh
+              FROM e JOIN g USING (id) WHERE g.n = 1),
+    ee AS (SELECT e.* FROM e JOIN g USING (id) WHERE g.n > 1),
+    r AS (SELECT DISTINCT ON (id) id, op AS rop, h AS rh FROM ee
+           WHERE op <> 'U' ORDER BY id, seq DESC),
+    v AS (SELECT DISTINCT ON (ee.id, kv.key) ee.id, kv.key, kv.value, ee.h
+            FROM ee, jsonb_each(ee.vals) kv
+           WHERE ee.op <> 'D' ORDER BY ee.id, kv.key, ee.seq DESC),
+    va AS (SELECT id, jsonb_object_agg(key, value) AS nv,
+                  jsonb_object_agg(key, h) AS nh FROM v GROUP BY id),
+    many AS (SELECT g.id, r.rop, r.rh, coalesce(va.nv, '{}') AS nv,
+                    NULL::bigint AS h1, coalesce(va.nh, '{}') AS nh
+               FROM g LEFT JOIN r USING (id) LEFT JOIN va USING (id)
+              WHERE g.n > 1),
+    f AS (SELECT * FROM one UNION ALL SELECT * FROM many),
+    s AS (SELECT f.*, c.row_hlc, c.row_site, coalesce(c.dead, false) AS dead,
+                 coalesce(c.cols, '{}') AS cols, x.%2$I IS NOT NULL AS present,
+                 %3$s AS old_scope,
+                 f.rop IS NOT NULL AND (c.row_hlc IS NULL OR
+                   (f.rh, $2) > (c.row_hlc, c.row_site)) AS rw
+            FROM f LEFT JOIN outpost.clocks c ON c.tbl = $1 AND c.id = f.id
+            LEFT JOIN %1$s x ON x.%2$I = f.id),
+    a AS (SELECT s.*, CASE WHEN s.rw THEN s.rop = 'I' ELSE s.present END
+                      AS alive FROM s),
+    w AS (SELECT a.*,
+                 CASE WHEN NOT a.alive THEN '{}'::jsonb
+                      WHEN a.rw THEN a.nv  -- a new start: every value wins
+                      ELSE outpost.win_cols(a.nv, a.nh, a.h1, $2, a.cols,
+                                            a.row_hlc, a.row_site) END AS win,
+                 %4$s AS scope_value
+            FROM a)
+    SELECT w.*,
+           CASE WHEN w.win = '{}' THEN '{}'::jsonb
+                -- one insert: the row clock says it all
+                WHEN w.rw AND w.nh IS NULL THEN '{}'::jsonb
+                ELSE outpost.win_clocks(w.win, w.nh, w.h1, $2,
+                                        CASE WHEN w.rw THEN w.rh END)
+           END AS winclk
+      FROM w
+  $q$, p_phys, p_pk,
+     CASE WHEN p_scope_col IS NULL THEN 'NULL::text'
+          ELSE format('x.%I::text', p_scope_col) END,
+     CASE WHEN p_scope_col IS NULL THEN 'NULL::text'
+          ELSE format('coalesce(a.nv->>%L, a.old_scope)', p_scope_col) END)
+  USING p_tbl, p_site;
+END
+$fn$;
+
+-- The clocks after the merge (both kinds of rows).
+CREATE OR REPLACE FUNCTION outpost.push_clocks(p_tbl text, p_site bytea)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO outpost.clocks AS c (tbl, id, row_hlc, row_site, dead, cols)
+  SELECT p_tbl, m.id,
+         CASE WHEN m.rw THEN m.rh ELSE m.row_hlc END,
+         CASE WHEN m.rw THEN p_site ELSE m.row_site END,
+         CASE WHEN m.rw THEN m.rop = 'D' ELSE m.dead END,
+         CASE WHEN m.rw AND m.rop = 'D' THEN '{}'::jsonb
+              WHEN m.rw THEN m.winclk
+              ELSE m.cols || m.winclk END
+    FROM outpost_m m
+   -- A row's first insert writes no clock, as on devices: anything
+   -- that can reach it later was made after it (PROTOCOL.md).
+   WHERE (m.rw AND NOT (m.rop = 'I' AND NOT m.present AND
+                        m.row_hlc IS NULL AND m.winclk = '{}'))
+      OR m.winclk <> '{}'
+  ON CONFLICT ON CONSTRAINT clocks_pkey DO UPDATE SET
+    row_hlc = EXCLUDED.row_hlc, row_site = EXCLUDED.row_site,
+    dead = EXCLUDED.dead, cols = EXCLUDED.cols;
+END
+$$;
+
+-- Merge the batch's entries of one table or node label.
 CREATE OR REPLACE FUNCTION outpost.push_rows(t outpost.catalog, p_site bytea,
                                              p_device text)
 RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
   qt text := format('public.%I', t.name);
-  qpk text := format('%I', t.pk);
+  known text[];
   c_name text;
   c_type text;
   sets text := '';
-  c_list text;
+  c_list text := format('%I', t.pk);
   c_vals text := 'm.id';
   bad record;
 BEGIN
-  c_list := qpk;
-  -- Fold the batch per row: its last insert/delete, and per column the
-  -- last value given (a device's entries are in causal order).
-  DROP TABLE IF EXISTS outpost_m;
-  EXECUTE format($q$
-    CREATE TEMP TABLE outpost_m ON COMMIT DROP AS
-    WITH e AS (SELECT seq, hlc::bigint AS h, op, id::uuid AS id, vals
-                 FROM outpost_e WHERE tbl = $1),
-    r AS (SELECT DISTINCT ON (id) id, op AS rop, h AS rh FROM e
-           WHERE op IN ('I', 'D') ORDER BY id, seq DESC),
-    v AS (SELECT DISTINCT ON (e.id, kv.key) e.id, kv.key, kv.value, e.h
-            FROM e, jsonb_each(e.vals) kv
-           WHERE e.op IN ('I', 'U') ORDER BY e.id, kv.key, e.seq DESC),
-    va AS (SELECT id, jsonb_object_agg(key, value) AS nv,
-                  jsonb_object_agg(key, h) AS nh FROM v GROUP BY id),
-    ids AS (SELECT DISTINCT id FROM e)
-    SELECT ids.id, r.rop, r.rh, coalesce(va.nv, '{}') AS nv,
-           coalesce(va.nh, '{}') AS nh, c.row_hlc, c.row_site,
-           coalesce(c.dead, false) AS dead, coalesce(c.cols, '{}') AS cols,
-           EXISTS (SELECT 1 FROM %s x WHERE x.%s = ids.id) AS present,
-           false AS rw, false AS alive, '{}'::jsonb AS win,
-           '{}'::jsonb AS winclk, NULL::text AS scope_value
-      FROM ids LEFT JOIN r USING (id) LEFT JOIN va USING (id)
-      LEFT JOIN outpost.clocks c ON c.tbl = $1 AND c.id = ids.id
-  $q$, qt, qpk) USING t.name;
-
-  -- A column the table does not have: the whole batch is refused.
-  SELECT m.id, k.key INTO bad FROM outpost_m m, jsonb_object_keys(m.nv) k(key)
-   WHERE NOT t.cols ? k.key OR k.key = t.pk LIMIT 1;
+  PERFORM outpost.push_fold(t.name, p_site, qt, t.pk, t.scope_col);
+  -- A column the table does not have refuses the whole batch.
+  SELECT array_agg(k) INTO known FROM jsonb_object_keys(t.cols) k
+   WHERE k <> t.pk;
+  SELECT m.id, (SELECT min(k) FROM jsonb_object_keys(m.nv - known) k) AS key
+    INTO bad FROM outpost_m m WHERE m.nv - known <> '{}' LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'outpost: %.% (row %): no such column', t.name, bad.key,
       bad.id USING ERRCODE = '22023';
   END IF;
-
-  -- The row event wins over the stored row clock, or not; the row is
-  -- alive afterwards if its winning event is an insert, or it was there.
-  UPDATE outpost_m SET
-    rw = rop IS NOT NULL AND (row_hlc IS NULL OR (rh, p_site) > (row_hlc, row_site)),
-    alive = CASE WHEN rop IS NOT NULL AND (row_hlc IS NULL OR
-                      (rh, p_site) > (row_hlc, row_site))
-                 THEN rop = 'I' ELSE present END;
-  -- Winning columns: later than their effective clock (their own, or the
-  -- row clock after this batch, whichever is later). A row event that
-  -- won starts the row afresh: its old column clocks no longer count.
-  UPDATE outpost_m m SET
-    win = coalesce((SELECT jsonb_object_agg(k.key, m.nv->k.key)
-                      FROM jsonb_object_keys(m.nv) k(key)
-                     WHERE outpost.clock_after((m.nh->>k.key)::bigint, p_site,
-                             CASE WHEN m.rw THEN NULL ELSE m.cols->k.key END)
-                       AND (m.rw OR m.row_hlc IS NULL OR
-                            ((m.nh->>k.key)::bigint, p_site) > (m.row_hlc, m.row_site))),
-                   '{}')
-   WHERE m.alive;
-  -- Column clocks only where they say more than the row clock.
-  UPDATE outpost_m m SET winclk = coalesce((SELECT jsonb_object_agg(k.key,
-             jsonb_build_array(m.nh->>k.key, encode(p_site, 'hex')))
-        FROM jsonb_object_keys(m.win) k(key)
-       WHERE NOT m.rw OR (m.nh->>k.key)::bigint > m.rh), '{}')
-   WHERE m.alive;
-
   -- Scopes: the row's scope value (new or stored) must be one of the
-  -- device's, and an update may not move a row to another scope.
+  -- device's, and nothing may move a row to another scope.
   IF t.scope_col IS NOT NULL THEN
-    EXECUTE format($q$
-      UPDATE outpost_m m SET scope_value = coalesce(m.nv->>%L,
-             (SELECT x.%I::text FROM %s x WHERE x.%s = m.id))
-    $q$, t.scope_col, t.scope_col, qt, qpk);
-    EXECUTE format($q$
-      SELECT m.id, m.nv->>%L AS v, x.%I::text AS old FROM outpost_m m
-        JOIN %s x ON x.%s = m.id
-       WHERE m.nv ? %L AND m.rop IS DISTINCT FROM 'I'
-         AND (m.nv->>%L) IS DISTINCT FROM x.%I::text LIMIT 1
-    $q$, t.scope_col, t.scope_col, qt, qpk, t.scope_col, t.scope_col,
-       t.scope_col) INTO bad;
-    IF bad.id IS NOT NULL THEN
+    SELECT m.id, m.nv->>t.scope_col AS v, m.old_scope AS old INTO bad
+      FROM outpost_m m
+     WHERE m.present AND m.nv ? t.scope_col AND m.rop IS DISTINCT FROM 'I'
+       AND (m.nv->>t.scope_col) IS DISTINCT FROM m.old_scope LIMIT 1;
+    IF FOUND THEN
       RAISE EXCEPTION 'outpost: %.% (row %): a scope column cannot change '
         '(from % to %)', t.name, t.scope_col, bad.id, bad.old, bad.v
         USING ERRCODE = '42501';
@@ -142,14 +198,11 @@ BEGIN
         'scopes', t.name, bad.id, t.scope_name, bad.v, p_device
         USING ERRCODE = '42501';
     END IF;
-    UPDATE outpost_e e SET scope_value = m.scope_value FROM outpost_m m
-     WHERE e.tbl = t.name AND e.id::uuid = m.id;
   END IF;
+  INSERT INTO outpost_s SELECT t.name, m.id, m.scope_value FROM outpost_m m;
 
-  -- Deletes that won.
-  EXECUTE format('DELETE FROM %s x USING outpost_m m WHERE x.%s = m.id '
-                 'AND m.rw AND m.rop = ''D''', qt, qpk);
-  -- Updates of rows that stay: each column only if it won.
+  EXECUTE format('DELETE FROM %s x USING outpost_m m WHERE x.%I = m.id '
+                 'AND m.rw AND m.rop = ''D''', qt, t.pk);
   FOR c_name, c_type IN SELECT key, value #>> '{}' FROM jsonb_each(t.cols)
                          WHERE key <> t.pk ORDER BY key LOOP
     sets := sets || format('%s%I = CASE WHEN m.win ? %L THEN %s ELSE x.%I END',
@@ -161,27 +214,13 @@ BEGIN
               outpost.dec_expr(c_type, format('m.win->>%L', c_name));
   END LOOP;
   IF sets <> '' THEN
-    EXECUTE format('UPDATE %s x SET %s FROM outpost_m m WHERE x.%s = m.id '
+    EXECUTE format('UPDATE %s x SET %s FROM outpost_m m WHERE x.%I = m.id '
                    'AND m.alive AND m.present AND m.win <> ''{}''', qt, sets,
-                   qpk);
+                   t.pk);
   END IF;
-  -- Rows that are new, or come back.
   EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM outpost_m m '
                  'WHERE m.alive AND NOT m.present', qt, c_list, c_vals);
-
-  -- The clocks after the merge.
-  INSERT INTO outpost.clocks AS c (tbl, id, row_hlc, row_site, dead, cols)
-  SELECT t.name, m.id,
-         CASE WHEN m.rw THEN m.rh ELSE m.row_hlc END,
-         CASE WHEN m.rw THEN p_site ELSE m.row_site END,
-         CASE WHEN m.rw THEN m.rop = 'D' ELSE m.dead END,
-         CASE WHEN m.rw AND m.rop = 'D' THEN '{}'::jsonb
-              WHEN m.rw THEN m.winclk
-              ELSE m.cols || m.winclk END
-    FROM outpost_m m
-   WHERE m.rw OR m.winclk <> '{}'
-  ON CONFLICT ON CONSTRAINT clocks_pkey DO UPDATE SET row_hlc = EXCLUDED.row_hlc,
-    row_site = EXCLUDED.row_site, dead = EXCLUDED.dead, cols = EXCLUDED.cols;
+  PERFORM outpost.push_clocks(t.name, p_site);
 END
 $fn$;
 
@@ -192,91 +231,48 @@ RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
   bad record;
 BEGIN
-  DROP TABLE IF EXISTS outpost_m;
-  CREATE TEMP TABLE outpost_m ON COMMIT DROP AS
-  WITH e AS (SELECT seq, hlc::bigint AS h, op, id::uuid AS id, vals
-               FROM outpost_e WHERE tbl = t.name),
-  r AS (SELECT DISTINCT ON (id) id, op AS rop, h AS rh FROM e
-         WHERE op IN ('I', 'D') ORDER BY id, seq DESC),
-  v AS (SELECT DISTINCT ON (e.id, kv.key) e.id, kv.key, kv.value, e.h
-          FROM e, jsonb_each(e.vals) kv
-         WHERE e.op IN ('I', 'U') ORDER BY e.id, kv.key, e.seq DESC),
-  va AS (SELECT id, jsonb_object_agg(key, value) AS nv,
-                jsonb_object_agg(key, h) AS nh FROM v GROUP BY id),
-  ids AS (SELECT DISTINCT id FROM e)
-  SELECT ids.id, r.rop, r.rh, coalesce(va.nv, '{}') AS nv,
-         coalesce(va.nh, '{}') AS nh, c.row_hlc, c.row_site,
-         coalesce(c.dead, false) AS dead, coalesce(c.cols, '{}') AS cols,
-         EXISTS (SELECT 1 FROM outpost.edges x WHERE x.uuid = ids.id) AS present,
-         false AS rw, false AS alive, '{}'::jsonb AS win, '{}'::jsonb AS winclk
-    FROM ids LEFT JOIN r USING (id) LEFT JOIN va USING (id)
-    LEFT JOIN outpost.clocks c ON c.tbl = t.name AND c.id = ids.id;
-
-  SELECT m.id, k.key INTO bad FROM outpost_m m, jsonb_object_keys(m.nv) k(key)
-   WHERE k.key NOT IN ('from', 'to', 'valid_from', 'valid_to', 'props') LIMIT 1;
+  PERFORM outpost.push_fold(t.name, p_site, 'outpost.edges', 'uuid', NULL);
+  SELECT m.id, (SELECT min(k) FROM jsonb_object_keys(m.nv - ARRAY['from',
+          'to', 'valid_from', 'valid_to', 'props']) k) AS key INTO bad
+    FROM outpost_m m
+   WHERE m.nv - ARRAY['from', 'to', 'valid_from', 'valid_to', 'props'] <> '{}'
+   LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'outpost: % edge %: no field %', t.name, bad.id, bad.key
       USING ERRCODE = '22023';
   END IF;
-  -- The same rules as rows (outpost.push_rows), fields for columns.
-  UPDATE outpost_m SET
-    rw = rop IS NOT NULL AND (row_hlc IS NULL OR (rh, p_site) > (row_hlc, row_site)),
-    alive = CASE WHEN rop IS NOT NULL AND (row_hlc IS NULL OR
-                      (rh, p_site) > (row_hlc, row_site))
-                 THEN rop = 'I' ELSE present END;
-  UPDATE outpost_m m SET
-    win = coalesce((SELECT jsonb_object_agg(k.key, m.nv->k.key)
-                      FROM jsonb_object_keys(m.nv) k(key)
-                     WHERE outpost.clock_after((m.nh->>k.key)::bigint, p_site,
-                             CASE WHEN m.rw THEN NULL ELSE m.cols->k.key END)
-                       AND (m.rw OR m.row_hlc IS NULL OR
-                            ((m.nh->>k.key)::bigint, p_site) > (m.row_hlc, m.row_site))),
-                   '{}')
-   WHERE m.alive;
-  UPDATE outpost_m m SET winclk = coalesce((SELECT jsonb_object_agg(k.key,
-             jsonb_build_array(m.nh->>k.key, encode(p_site, 'hex')))
-        FROM jsonb_object_keys(m.win) k(key)
-       WHERE NOT m.rw OR (m.nh->>k.key)::bigint > m.rh), '{}')
-   WHERE m.alive;
-
+  INSERT INTO outpost_s SELECT t.name, m.id, NULL FROM outpost_m m;
   DELETE FROM outpost.edges x USING outpost_m m
    WHERE x.uuid = m.id AND m.rw AND m.rop = 'D';
   UPDATE outpost.edges x SET
-    from_uuid = CASE WHEN m.win ? 'from' THEN (m.win->>'from')::uuid ELSE x.from_uuid END,
-    to_uuid = CASE WHEN m.win ? 'to' THEN (m.win->>'to')::uuid ELSE x.to_uuid END,
-    valid_from = CASE WHEN m.win ? 'valid_from' THEN (m.win->>'valid_from')::timestamptz
+    from_uuid = CASE WHEN m.win ? 'from' THEN (m.win->>'from')::uuid
+                     ELSE x.from_uuid END,
+    to_uuid = CASE WHEN m.win ? 'to' THEN (m.win->>'to')::uuid
+                   ELSE x.to_uuid END,
+    valid_from = CASE WHEN m.win ? 'valid_from'
+                      THEN (m.win->>'valid_from')::timestamptz
                       ELSE x.valid_from END,
-    valid_to = CASE WHEN m.win ? 'valid_to' THEN (m.win->>'valid_to')::timestamptz
-                    ELSE x.valid_to END,
+    valid_to = CASE WHEN m.win ? 'valid_to'
+                    THEN (m.win->>'valid_to')::timestamptz ELSE x.valid_to END,
     props = CASE WHEN m.win ? 'props' THEN m.win->'props' ELSE x.props END
     FROM outpost_m m
    WHERE x.uuid = m.id AND m.alive AND m.present AND m.win <> '{}';
   INSERT INTO outpost.edges (uuid, type, from_uuid, to_uuid, valid_from,
                              valid_to, props)
   SELECT m.id, t.name, (m.win->>'from')::uuid, (m.win->>'to')::uuid,
-         (m.win->>'valid_from')::timestamptz, (m.win->>'valid_to')::timestamptz,
-         CASE WHEN jsonb_typeof(m.win->'props') = 'object' THEN m.win->'props' END
+         (m.win->>'valid_from')::timestamptz,
+         (m.win->>'valid_to')::timestamptz,
+         CASE WHEN jsonb_typeof(m.win->'props') = 'object' THEN m.win->'props'
+         END
     FROM outpost_m m WHERE m.alive AND NOT m.present;
-
-  INSERT INTO outpost.clocks AS c (tbl, id, row_hlc, row_site, dead, cols)
-  SELECT t.name, m.id,
-         CASE WHEN m.rw THEN m.rh ELSE m.row_hlc END,
-         CASE WHEN m.rw THEN p_site ELSE m.row_site END,
-         CASE WHEN m.rw THEN m.rop = 'D' ELSE m.dead END,
-         CASE WHEN m.rw AND m.rop = 'D' THEN '{}'::jsonb
-              WHEN m.rw THEN m.winclk
-              ELSE m.cols || m.winclk END
-    FROM outpost_m m
-   WHERE m.rw OR m.winclk <> '{}'
-  ON CONFLICT ON CONSTRAINT clocks_pkey DO UPDATE SET row_hlc = EXCLUDED.row_hlc,
-    row_site = EXCLUDED.row_site, dead = EXCLUDED.dead, cols = EXCLUDED.cols;
+  PERFORM outpost.push_clocks(t.name, p_site);
 END
 $fn$;
 
--- The batch: checked whole, merged table by table, logged, recorded.
+-- The batch the device COPYed into its pg_temp.outpost_in: checked whole,
+-- merged table by table, logged in the device's order, recorded.
 CREATE OR REPLACE FUNCTION outpost.push(p_batch uuid, p_site bytea,
-                                        p_from bigint, p_to bigint,
-                                        p_entries jsonb)
+                                        p_from bigint, p_to bigint)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
 AS $fn$
@@ -286,6 +282,7 @@ DECLARE
   bad record;
   bound bigint;
   now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+  n bigint;
 BEGIN
   -- The device is the role that logged in; its row is locked, so two
   -- pushes of one device are applied one after the other.
@@ -307,24 +304,23 @@ BEGIN
   IF EXISTS (SELECT 1 FROM outpost.batches WHERE batch = p_batch) THEN
     RETURN d.pushed_seq; -- a retry of a batch that is in
   END IF;
-  IF jsonb_typeof(p_entries) IS DISTINCT FROM 'array' THEN
-    RAISE EXCEPTION 'outpost: a batch is a JSON array' USING ERRCODE = '22023';
-  END IF;
 
   -- Entries at or below the device's high-water mark are in already (a
-  -- batch cut again after a crash).
-  DROP TABLE IF EXISTS outpost_e;
+  -- batch cut again after a crash). A clock, id or values that do not
+  -- parse fail their cast, and PostgreSQL's message names the text.
+  DROP TABLE IF EXISTS outpost_e, outpost_s;
+  CREATE TEMP TABLE outpost_s (tbl text, id uuid, scope_value text)
+    ON COMMIT DROP;
   CREATE TEMP TABLE outpost_e ON COMMIT DROP AS
-  SELECT x.seq, x.hlc, x.tbl, x.op, x.id, x.vals, NULL::text AS scope_value
-    FROM jsonb_to_recordset(p_entries) AS x(seq bigint, hlc text, tbl text,
-                                            op text, id text, vals jsonb)
-   WHERE x.seq > d.pushed_seq;
+  SELECT i.seq, i.hlc, i.tbl, i.op, i.id, i.hlc::bigint AS h,
+         i.id::uuid AS uid, i.vals::jsonb AS vals
+    FROM pg_temp.outpost_in i
+   WHERE i.seq IS NULL OR i.seq > d.pushed_seq;
+  GET DIAGNOSTICS n = ROW_COUNT;
 
   SELECT e.* INTO bad FROM outpost_e e
-   WHERE e.seq IS NULL OR e.hlc IS NULL OR e.hlc !~ '^[0-9]{1,19}$'
-      OR e.hlc::numeric > 9223372036854775807 OR e.op IS NULL
-      OR e.op NOT IN ('I', 'U', 'D') OR e.id IS NULL
-      OR e.id !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+   WHERE e.seq IS NULL OR e.h IS NULL OR e.h < 0 OR e.op IS NULL
+      OR e.op NOT IN ('I', 'U', 'D') OR e.uid IS NULL
       OR (e.op = 'D') <> (e.vals IS NULL OR jsonb_typeof(e.vals) = 'null')
       OR (e.op <> 'D' AND jsonb_typeof(e.vals) <> 'object')
    ORDER BY e.seq LIMIT 1;
@@ -353,13 +349,13 @@ BEGIN
   END IF;
   bound := coalesce((SELECT value::bigint FROM outpost.meta
                       WHERE key = 'hlc_bound_ms'), 86400000);
-  SELECT e.seq, e.tbl, e.id, e.hlc INTO bad FROM outpost_e e
-   WHERE (e.hlc::bigint >> 16) > now_ms + bound ORDER BY e.seq LIMIT 1;
+  SELECT e.seq, e.tbl, e.id, e.h INTO bad FROM outpost_e e
+   WHERE (e.h >> 16) > now_ms + bound ORDER BY e.seq LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'outpost: entry % (% %): its clock % is more than % ms '
       'ahead of the server''s (is the device''s clock wrong?)', bad.seq,
       bad.tbl, bad.id,
-      to_char(to_timestamp((bad.hlc::bigint >> 16) / 1000.0) AT TIME ZONE 'UTC',
+      to_char(to_timestamp((bad.h >> 16) / 1000.0) AT TIME ZONE 'UTC',
               'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), bound USING ERRCODE = '22008';
   END IF;
 
@@ -375,18 +371,21 @@ BEGIN
       PERFORM outpost.push_rows(t, p_site, d.name);
     END IF;
   END LOOP;
+  -- Logged in the device's order: a row's parent before the row.
   INSERT INTO outpost.changes (hlc, site, tbl, op, row_id, vals, scope_name,
                                scope_value, device)
-  SELECT e.hlc::bigint, p_site, e.tbl, e.op, e.id::uuid, e.vals, c.scope_name,
-         e.scope_value, d.name
-    FROM outpost_e e JOIN outpost.catalog c ON c.name = e.tbl ORDER BY e.seq;
+  SELECT e.h, p_site, e.tbl, e.op, e.uid, e.vals, c.scope_name,
+         s.scope_value, d.name
+    FROM outpost_e e JOIN outpost.catalog c ON c.name = e.tbl
+    LEFT JOIN outpost_s s ON s.tbl = e.tbl AND s.id = e.uid
+   ORDER BY e.seq;
   -- The server's clock goes past every clock it has seen.
   UPDATE outpost.hlc_state SET last = greatest(last,
-         coalesce((SELECT max(hlc::bigint) FROM outpost_e), 0));
+         coalesce((SELECT max(h) FROM outpost_e), 0));
   UPDATE outpost.devices SET pushed_seq = greatest(pushed_seq, p_to),
          last_push_at = now() WHERE name = d.name;
   INSERT INTO outpost.batches (batch, device, from_seq, to_seq, n, at)
-  VALUES (p_batch, d.name, p_from, p_to, jsonb_array_length(p_entries), now());
+  VALUES (p_batch, d.name, p_from, p_to, n, now());
   PERFORM set_config('outpost.applying', 'off', true);
   RETURN greatest(d.pushed_seq, p_to);
 END
@@ -407,5 +406,8 @@ SET search_path = pg_catalog AS $$
 $$;
 
 -- Only push and hello are for devices; the parts run as the owner.
-REVOKE ALL ON FUNCTION outpost.push_rows(outpost.catalog, bytea, text),
+REVOKE ALL ON FUNCTION outpost.push_fold(text, bytea, text, text, text),
+  outpost.push_clocks(text, bytea),
+  outpost.push_rows(outpost.catalog, bytea, text),
   outpost.push_edges(outpost.catalog, bytea) FROM PUBLIC;
+DROP FUNCTION IF EXISTS outpost.push(uuid, bytea, bigint, bigint, jsonb);

@@ -101,31 +101,36 @@ static int pg_hello(struct op_sink *s, const uint8_t site[16],
 	return OUTPOST_OK;
 }
 
-static void json_string(struct op_buf *b, const char *s)
+/* A field of COPY's text format: backslash, tab, newline and carriage
+ * return escaped, so no value can end its field or row early. */
+static void copy_field(struct op_buf *b, const char *s)
 {
-	op_buf_adds(b, "\"");
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
+	const char *run = s;
 
-		if (ch == '"' || ch == '\\')
-			op_buf_addf(b, "\\%c", ch);
-		else if (ch < 0x20)
-			op_buf_addf(b, "\\u%04x", ch);
-		else
-			op_buf_add(b, s, 1);
+	for (; *s; s++) {
+		const char *esc = *s == '\\' ? "\\\\"
+				  : *s == '\t' ? "\\t"
+				  : *s == '\n' ? "\\n"
+				  : *s == '\r' ? "\\r"
+						 : NULL;
+
+		if (!esc)
+			continue;
+		op_buf_add(b, run, (size_t)(s - run));
+		op_buf_adds(b, esc);
+		run = s + 1;
 	}
-	op_buf_adds(b, "\"");
+	op_buf_add(b, run, (size_t)(s - run));
 }
 
-/* The batch as outpost.push() takes it. A change's values come from the
- * store's log and are embedded as they are, so they are checked to be
- * one JSON object first: nothing else may ride along into the array. */
-static int batch_json(struct pg_sink *p, const struct op_change *c, size_t n,
+/* The batch as rows of pg_temp.outpost_in. A change's values come from
+ * the store's log and are checked to be one JSON object: central casts
+ * them, and a bad one should be refused here, naming the entry. */
+static int batch_rows(struct pg_sink *p, const struct op_change *c, size_t n,
 		      struct op_buf *b)
 {
 	size_t i;
 
-	op_buf_adds(b, "[");
 	for (i = 0; i < n; i++) {
 		if (c[i].values) {
 			cJSON *v = cJSON_Parse(c[i].values);
@@ -141,36 +146,75 @@ static int batch_json(struct pg_sink *p, const struct op_change *c, size_t n,
 				return OUTPOST_ECORRUPT;
 			}
 		}
-		op_buf_addf(b, "%s{\"seq\":%lld,\"hlc\":\"%llu\",\"tbl\":",
-			    i ? "," : "", (long long)c[i].seq,
+		op_buf_addf(b, "%lld\t%llu\t", (long long)c[i].seq,
 			    (unsigned long long)c[i].hlc);
-		json_string(b, c[i].table);
-		op_buf_addf(b, ",\"op\":\"%c\",\"id\":", c[i].op);
-		json_string(b, c[i].row_id);
-		op_buf_adds(b, ",\"vals\":");
-		op_buf_adds(b, c[i].values ? c[i].values : "null");
-		op_buf_adds(b, "}");
+		copy_field(b, c[i].table);
+		op_buf_addf(b, "\t%c\t", c[i].op);
+		copy_field(b, c[i].row_id);
+		op_buf_adds(b, "\t");
+		if (c[i].values)
+			copy_field(b, c[i].values);
+		else
+			op_buf_adds(b, "\\N");
+		op_buf_adds(b, "\n");
 	}
-	op_buf_adds(b, "]");
 	return b->oom ? OUTPOST_ENOMEM : OUTPOST_OK;
+}
+
+/* One statement that returns no rows; the failure is the sink's. */
+static int exec_ok(struct pg_sink *p, const char *sql, const char *what)
+{
+	PGresult *res = PQexec(p->conn, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return fail(p, res, what);
+	PQclear(res);
+	return OUTPOST_OK;
+}
+
+/* COPY the rows into the session's staging table. */
+static int copy_in(struct pg_sink *p, const struct op_buf *rows)
+{
+	PGresult *res = PQexec(p->conn, "COPY pg_temp.outpost_in (seq, hlc, "
+					"tbl, op, id, vals) FROM STDIN");
+	size_t at = 0;
+
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		return fail(p, res, "push");
+	PQclear(res);
+	while (at < rows->len) {
+		size_t n = rows->len - at < 65536 ? rows->len - at : 65536;
+
+		if (PQputCopyData(p->conn, rows->p + at, (int)n) != 1)
+			break;
+		at += n;
+	}
+	if (at < rows->len || PQputCopyEnd(p->conn, NULL) != 1)
+		return fail(p, NULL, "push");
+	res = PQgetResult(p->conn);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return fail(p, res, "push");
+	PQclear(res);
+	while ((res = PQgetResult(p->conn)) != NULL)
+		PQclear(res);
+	return OUTPOST_OK;
 }
 
 static int pg_push(struct op_sink *s, const struct op_change *c, size_t n,
 		   int64_t *acked)
 {
 	struct pg_sink *p = (struct pg_sink *)s;
-	struct op_buf json = {0};
+	struct op_buf rows = {0};
 	char batch[OP_UUID_TEXT], from[24], to[24], count[24];
 	const char *parts[4] = {p->site_param, from, to, count};
-	const char *params[5];
+	const char *params[4] = {batch, p->site_param, from, to};
 	uint8_t id[16];
-	PGresult *res;
+	PGresult *res = NULL;
 	int rc;
 
-	if (n == 0) {
-		*acked = 0;
+	*acked = 0;
+	if (n == 0)
 		return OUTPOST_OK;
-	}
 	/* The same entries make the same batch id: a retry after a lost
 	 * answer is recognised by central's ledger. */
 	snprintf(from, sizeof(from), "%lld", (long long)c[0].seq);
@@ -178,25 +222,45 @@ static int pg_push(struct op_sink *s, const struct op_change *c, size_t n,
 	snprintf(count, sizeof(count), "%zu", n);
 	op_uuid_v8(id, parts, 4);
 	op_uuid_format(batch, id);
-	rc = batch_json(p, c, n, &json);
-	if (rc != OUTPOST_OK) {
-		op_buf_free(&json);
-		return rc;
+	rc = batch_rows(p, c, n, &rows);
+	if (rc == OUTPOST_ENOMEM)
+		snprintf(s->errmsg, sizeof(s->errmsg), "push: out of memory");
+	/* One transaction: the staged rows and outpost.push() with them.
+	 * The staging table is the session's own; outpost.push() runs as
+	 * central's owner, who is let read it. */
+	if (rc == OUTPOST_OK)
+		rc = exec_ok(p, "BEGIN", "push");
+	if (rc == OUTPOST_OK)
+		rc = exec_ok(p, "CREATE TEMP TABLE IF NOT EXISTS outpost_in "
+				"(seq bigint, hlc text, tbl text, op text, id "
+				"text, vals text) ON COMMIT DELETE ROWS; "
+				"GRANT SELECT ON pg_temp.outpost_in TO PUBLIC",
+			     "push");
+	if (rc == OUTPOST_OK)
+		rc = copy_in(p, &rows);
+	op_buf_free(&rows);
+	if (rc == OUTPOST_OK) {
+		res = PQexecParams(p->conn, "SELECT outpost.push($1::uuid, "
+					    "$2::bytea, $3::bigint, $4::bigint)",
+				   4, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK ||
+		    PQntuples(res) != 1) {
+			rc = fail(p, res, "push");
+			res = NULL;
+		}
 	}
-	params[0] = batch;
-	params[1] = p->site_param;
-	params[2] = from;
-	params[3] = to;
-	params[4] = op_buf_str(&json);
-	res = PQexecParams(p->conn, "SELECT outpost.push($1::uuid, $2::bytea, "
-				    "$3::bigint, $4::bigint, $5::jsonb)",
-			   5, NULL, params, NULL, NULL, 0);
-	op_buf_free(&json);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		return fail(p, res, "push");
-	*acked = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	if (rc == OUTPOST_OK)
+		*acked = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
-	return OUTPOST_OK;
+	/* Acknowledged only once the commit is. */
+	if (rc == OUTPOST_OK)
+		rc = exec_ok(p, "COMMIT", "push");
+	if (rc != OUTPOST_OK && PQstatus(p->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(p->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(p->conn, "ROLLBACK"));
+	if (rc != OUTPOST_OK)
+		*acked = 0;
+	return rc;
 }
 
 static int bad_row(struct pg_sink *p, int row, const char *field)
@@ -294,6 +358,13 @@ static void pg_close(struct op_sink *s)
 	op_free(p);
 }
 
+/* Notices ("already exists, skipping") are not for the user's terminal. */
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 static const struct op_sink_ops pg_ops = {"pg", pg_hello, pg_push, pg_pull,
 					  pg_close};
 
@@ -318,6 +389,8 @@ int op_pg_sink_open(struct op_sink **out, const char *conninfo,
 	if (!password)
 		keys[3] = NULL;
 	p->conn = PQconnectdbParams(keys, vals, 1);
+	if (p->conn)
+		PQsetNoticeProcessor(p->conn, quiet, NULL);
 	if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
 		const char *why = p->conn ? PQerrorMessage(p->conn)
 					  : "out of memory";
