@@ -9,7 +9,7 @@ CC      ?= cc
 
 PKGS    := sqlite3 lmdb libcurl libcjson libsodium libpq
 # What liboutpost.a itself links against (outpost.pc Requires).
-LIB_PKGS := sqlite3 lmdb libcjson libsodium
+LIB_PKGS := sqlite3 lmdb libcjson libsodium libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -361,7 +361,7 @@ BEGIN
 
   -- One writer of the central log at a time: sseq order is commit order.
   PERFORM pg_advisory_xact_lock(outpost.log_lock_key());
-  PERFORM set_config('outpost.applying', 'on', true);
+  PERFORM outpost.set_applying(true);
   FOR t IN SELECT c.* FROM outpost.catalog c
             WHERE c.name IN (SELECT DISTINCT tbl FROM outpost_e)
             ORDER BY c.name LOOP
@@ -386,7 +386,7 @@ BEGIN
          last_push_at = now() WHERE name = d.name;
   INSERT INTO outpost.batches (batch, device, from_seq, to_seq, n, at)
   VALUES (p_batch, d.name, p_from, p_to, n, now());
-  PERFORM set_config('outpost.applying', 'off', true);
+  PERFORM outpost.set_applying(false);
   RETURN greatest(d.pushed_seq, p_to);
 END
 $fn$;
@@ -405,9 +405,16 @@ SET search_path = pg_catalog AS $$
     FROM outpost.devices d WHERE d.role = session_user
 $$;
 
--- Only push and hello are for devices; the parts run as the owner.
-REVOKE ALL ON FUNCTION outpost.push_fold(text, bytea, text, text, text),
+-- Nothing here is everyone's: outpost.grant_device gives each device
+-- EXECUTE on push and hello; the parts run as central's owner.
+REVOKE ALL ON FUNCTION outpost.log_lock_key(), outpost.dec_expr(text, text),
+  outpost.win_cols(jsonb, jsonb, bigint, bytea, jsonb, bigint, bytea),
+  outpost.win_clocks(jsonb, jsonb, bigint, bytea, bigint),
+  outpost.push_fold(text, bytea, text, text, text),
   outpost.push_clocks(text, bytea),
   outpost.push_rows(outpost.catalog, bytea, text),
-  outpost.push_edges(outpost.catalog, bytea) FROM PUBLIC;
+  outpost.push_edges(outpost.catalog, bytea),
+  outpost.push(uuid, bytea, bigint, bigint), outpost.hello() FROM PUBLIC;
 DROP FUNCTION IF EXISTS outpost.push(uuid, bytea, bigint, bigint, jsonb);
+-- The capture triggers' WHEN asks outpost.applying() as whoever writes.
+GRANT EXECUTE ON FUNCTION outpost.applying() TO PUBLIC;

@@ -145,3 +145,22 @@ TEST(sync_engine, failed_batch_sent_again)
 TEST(sync_engine, lost_answer_fast_forwards)
 TEST(sync_engine, schema_mismatch)
 TEST(sync_engine, pull_with_cursor)
+
+/* central: central PostgreSQL set-up on the run's own server (pg_harness) */
+TEST(central, init_creates_tables)
+TEST(central, init_twice_is_noop)
+TEST(central, init_newer_or_other)
+TEST(central, capture_wire_form)
+TEST(central, capture_edges)
+TEST(central, commit_order)
+TEST(central, migrate)
+TEST(central, schema_check)
+TEST(central, server_errors)
+
+/* central_device: add-device, and a device role's rights at central */
+TEST(central_device, add)
+TEST(central_device, refusals)
+TEST(central_device, scopes)
+TEST(central_device, outpost_tables)
+TEST(central_device, admin_password_file)
+TEST(central_device, cannot_skip_capture)

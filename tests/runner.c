@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "pg_harness.h"
 
 static const struct {
 	const char *module;
@@ -77,6 +78,7 @@ int main(int argc, char **argv)
 {
 	size_t i, passed = 0, failed = 0;
 
+	t_pg_setup(); /* a PostgreSQL server only if a test asks for it */
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		if (argc > 1 && argv[1][0] &&
 		    strcmp(argv[1], tests[i].module) != 0)
@@ -86,6 +88,7 @@ int main(int argc, char **argv)
 		else
 			failed++;
 	}
+	t_pg_cleanup();
 	printf("%zu passed, %zu failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

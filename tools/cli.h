@@ -45,4 +45,10 @@ int cli_status_sinks(outpost *db, int json);
 extern const char cli_remote_help[];
 extern const char cli_sync_help[];
 
+/* `outpost central ...` (cli_central.c; needs no store) and `schema
+ * check --pg CONNINFO [FILE]`. */
+int cli_central(int argc, char **argv);
+int cli_schema_check_pg(outpost *db, const char *conninfo, const char *file);
+extern const char cli_central_help[];
+
 #endif

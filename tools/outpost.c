@@ -19,6 +19,8 @@ static const char usage_text[] =
 	"  schema apply FILE           apply or migrate to a schema file\n"
 	"  schema check [FILE]         report every drift between file and "
 	"store\n"
+	"  schema check --pg CONNINFO [FILE]\n"
+	"                              the same between schema and central\n"
 	"  schema show                 print the schema recorded in the "
 	"store\n"
 	"  sql [--json|--csv] [SQL|-]  run SQL (from stdin if no SQL or -)\n"
@@ -32,6 +34,9 @@ static const char usage_text[] =
 	"                              where to sync (central PostgreSQL)\n"
 	"  sync [--watch]              push this store's changes, pull "
 	"the others'\n"
+	"  central init|migrate|add-device ...\n"
+	"                              set up central PostgreSQL (central "
+	"--help)\n"
 	"  status [--json]             site, schema, change log, graph, "
 	"sinks\n"
 	"\n"
@@ -46,12 +51,16 @@ static const struct {
 		 "keys (0600).\nWith --schema, apply FILE too.\n"},
 	{"schema", "usage: outpost [-d DIR] schema apply FILE\n"
 		   "       outpost [-d DIR] schema check [FILE]\n"
+		   "       outpost [-d DIR] schema check --pg CONNINFO [FILE]\n"
 		   "       outpost [-d DIR] schema show\n"
 		   "apply: install the schema, or migrate to its newer "
 		   "version in one transaction.\ncheck: list every "
 		   "difference between FILE (default: the recorded schema) "
 		   "and\nthe store; exit 1 if there is any.\nshow: print the "
-		   "recorded schema as JSON.\n"},
+		   "recorded schema as JSON.\ncheck --pg: the same between "
+		   "the schema (FILE, default the store's) and\ncentral "
+		   "PostgreSQL: version, tables, columns, types, row-level "
+		   "security,\ntriggers.\n"},
 	{"sql", "usage: outpost [-d DIR] sql [--json|--csv] [--central] "
 		"[SQL|-]\n"
 		"Run SQL statements as one transaction; writes to synced "
@@ -71,6 +80,7 @@ static const struct {
 	{"graph", cli_graph_help},
 	{"import", cli_import_help},
 	{"remote", cli_remote_help},
+	{"central", cli_central_help},
 	{"sync", cli_sync_help},
 };
 
@@ -159,6 +169,10 @@ static int cmd_schema(outpost *db, int argc, char **argv)
 	char *text = NULL;
 	int rc;
 
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "check") &&
+	    !strcmp(argv[2], "--pg"))
+		return cli_schema_check_pg(db, argv[3],
+					   argc == 5 ? argv[4] : NULL);
 	if (argc == 3 && !strcmp(argv[1], "apply")) {
 		rc = outpost_schema_apply(db, argv[2]);
 		if (rc == OUTPOST_OK)
@@ -299,6 +313,8 @@ static int dispatch(const char *dir, int argc, char **argv)
 		}
 	if (!strcmp(argv[0], "init"))
 		return cmd_init(dir, argc, argv);
+	if (!strcmp(argv[0], "central")) /* needs no store */
+		return cli_central(argc, argv);
 	if (strcmp(argv[0], "schema") && strcmp(argv[0], "sql") &&
 	    strcmp(argv[0], "log") && strcmp(argv[0], "status") &&
 	    strcmp(argv[0], "graph") && strcmp(argv[0], "import") &&
