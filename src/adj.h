@@ -193,6 +193,36 @@ typedef int (*op_adj_edge_fn)(void *ctx, uint32_t eid,
 int op_adj_edges_each(struct op_adj_txn *t, op_adj_edge_fn fn, void *ctx,
 		      struct op_err *err);
 
+/* ---- edge clocks for sync's last-writer-wins (adj_clock.c) ---- */
+
+/* A clock (hlc, site), compared as a pair with the site's bytes
+ * unsigned. An edge's own clock is that of its latest insert or delete
+ * (dead: a tombstone, kept after the edge is gone so that an older insert
+ * arriving later cannot bring it back); a field's clock is that of its
+ * latest update ("valid_from", "valid_to", "props.<name>"). */
+struct op_adj_clock {
+	uint64_t hlc;
+	uint8_t site[16];
+	uint32_t dead;
+	uint32_t pad; /* zero: the record goes to disk */
+};
+#define OP_ADJ_FIELD_MAX 256 /* bytes of a field name */
+
+/* <0, 0, >0 as a is older than, the same as, newer than b. */
+int op_adj_clock_cmp(const struct op_adj_clock *a,
+		     const struct op_adj_clock *b);
+/* The clock of edge uuid (field NULL) or of one of its fields;
+ * OUTPOST_ENOTFOUND if it has none, OUTPOST_ECORRUPT if unreadable. */
+int op_adj_clock_get(struct op_adj_txn *t, const uint8_t uuid[16],
+		     const char *field, struct op_adj_clock *out);
+int op_adj_clock_put(struct op_adj_txn *t, const uint8_t uuid[16],
+		     const char *field, const struct op_adj_clock *c,
+		     struct op_err *err);
+/* Delete the field clocks of edge uuid that are not newer than upto
+ * (every one if upto is NULL); the edge's own clock stays. */
+int op_adj_clock_drop(struct op_adj_txn *t, const uint8_t uuid[16],
+		      const struct op_adj_clock *upto, struct op_err *err);
+
 /* Bulk load: nodes (sorted or not) and edges (from/to as nids), appended
  * in key order so LMDB writes pages once. Works on any store; it is fast
  * (MDB_APPEND) when the graph is empty. Assigned nids are written to

@@ -52,6 +52,8 @@ static int open_dbis(struct op_adj *adj)
 		rc = mdb_dbi_open(txn, "eprops", MDB_CREATE | MDB_INTEGERKEY,
 				  &adj->eprops);
 	if (rc == 0)
+		rc = mdb_dbi_open(txn, "eclock", MDB_CREATE, &adj->eclock);
+	if (rc == 0)
 		return mdb_txn_commit(txn);
 	mdb_txn_abort(txn);
 	return rc;

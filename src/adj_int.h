@@ -16,6 +16,7 @@ struct op_adj {
 	MDB_dbi euuid; /* uuid(16) -> eid u32 */
 	MDB_dbi csr;   /* (type u16, dir u8, part u8) -> u32 array */
 	MDB_dbi eprops; /* eid (integer key) -> properties, JSON text */
+	MDB_dbi eclock; /* uuid(16)[+field] -> struct op_adj_clock (LWW) */
 };
 
 struct op_adj_txn {

@@ -6,154 +6,9 @@
  * open, before a traversal, after an SQL script that wrote node rows. */
 #include <stdio.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 
 #include "api_graph_int.h"
 #include "api_import_int.h"
-
-static int bad_entry(outpost *db, const char *row_id, const char *why)
-{
-	char shown[64];
-
-	op_show(shown, sizeof(shown), row_id);
-	return op_err_set(&db->err, OUTPOST_ECORRUPT, "change log: edge "
-			  "\"%s\": %s", shown, why);
-}
-
-/* A timestamp field: absent leaves *ms, null is unbounded (dflt). */
-static int time_field(const cJSON *o, const char *name, int64_t dflt,
-		      int64_t *ms)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	if (!v)
-		return 0;
-	if (cJSON_IsNull(v)) {
-		*ms = dflt;
-		return 0;
-	}
-	return cJSON_IsString(v) ? op_time_parse(ms, v->valuestring) : -1;
-}
-
-static int end_nid(struct op_adj_txn *t, const cJSON *o, const char *name,
-		   uint32_t *nid)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-	uint8_t u[16];
-
-	if (!cJSON_IsString(v) || op_uuid_parse(u, v->valuestring) != 0)
-		return -1;
-	return op_adj_node_nid(t, u, nid) == OUTPOST_OK ? 0 : 1;
-}
-
-/* props (an object) merged into the edge's stored properties: keys
- * replace, nulls remove. *out is a new JSON text or NULL for none. */
-static int merge_props(struct op_adj_txn *t, uint32_t eid, int have_old,
-		       const cJSON *props, char **out)
-{
-	const char *old = NULL;
-	size_t n = 0;
-	cJSON *m = NULL;
-	const cJSON *p;
-
-	*out = NULL;
-	if (have_old && op_adj_edge_props(t, eid, &old, &n) == OUTPOST_OK &&
-	    old)
-		m = cJSON_ParseWithLength(old, n);
-	if (!m && !(m = cJSON_CreateObject()))
-		return OUTPOST_ENOMEM;
-	cJSON_ArrayForEach(p, props)
-	{
-		cJSON *copy;
-
-		cJSON_DeleteItemFromObjectCaseSensitive(m, p->string);
-		if (cJSON_IsNull(p))
-			continue;
-		if (!(copy = cJSON_Duplicate(p, 1)) ||
-		    !cJSON_AddItemToObject(m, p->string, copy)) {
-			cJSON_Delete(copy);
-			cJSON_Delete(m);
-			return OUTPOST_ENOMEM;
-		}
-	}
-	if (m->child && !(*out = cJSON_PrintUnformatted(m))) {
-		cJSON_Delete(m);
-		return OUTPOST_ENOMEM;
-	}
-	cJSON_Delete(m);
-	return OUTPOST_OK;
-}
-
-int op_api_graph_apply_edge(outpost *db, struct op_adj_txn *t,
-			    const struct op_reltype *r, char op,
-			    const char *row_id, const char *vals,
-			    uint64_t hlc)
-{
-	struct op_adj_edge e;
-	uint8_t u[16];
-	uint32_t eid = 0;
-	cJSON *o = NULL;
-	const cJSON *props;
-	char *text = NULL;
-	int rc, have;
-
-	memset(&e, 0, sizeof(e)); /* padding too: the record goes to disk */
-	if (op_uuid_parse(u, row_id) != 0)
-		return bad_entry(db, row_id, "not a uuid");
-	if (op == 'D')
-		return op_adj_edge_del(t, u, &db->err);
-	if (!vals || !(o = cJSON_Parse(vals)) || !cJSON_IsObject(o)) {
-		cJSON_Delete(o);
-		return bad_entry(db, row_id, "its values are not a JSON "
-				 "object");
-	}
-	have = op_adj_edge_find(t, u, &eid) == OUTPOST_OK &&
-	       op_adj_edge_get(t, eid, &e) == OUTPOST_OK;
-	rc = OUTPOST_OK;
-	if (op == 'I') {
-		int a = end_nid(t, o, "from", &e.from),
-		    b = end_nid(t, o, "to", &e.to);
-
-		if (a < 0 || b < 0)
-			rc = bad_entry(db, row_id, "\"from\" or \"to\" is not "
-				       "a uuid");
-		else if (a > 0 || b > 0)
-			rc = 1; /* an end was deleted: the edge went with it */
-		else
-			rc = op_adj_name_id(t, "type", r->name, 1, &e.type,
-					    &db->err);
-		if (rc == OUTPOST_OK) {
-			memcpy(e.uuid, u, 16);
-			e.flags = 0;
-			e.valid_from = INT64_MIN;
-			e.valid_to = INT64_MAX;
-		}
-		have = 0; /* an insert's properties are the whole set */
-	} else if (!have)
-		rc = 1; /* an update of an edge deleted since */
-	if (rc == OUTPOST_OK &&
-	    (time_field(o, "valid_from", INT64_MIN, &e.valid_from) ||
-	     time_field(o, "valid_to", INT64_MAX, &e.valid_to)))
-		rc = bad_entry(db, row_id, "a validity bound is not a "
-			       "timestamp");
-	props = cJSON_GetObjectItemCaseSensitive(o, "props");
-	if (rc == OUTPOST_OK && props && !cJSON_IsObject(props))
-		rc = bad_entry(db, row_id, "\"props\" is not an object");
-	/* No "props" in an update: the stored ones, merged with nothing. */
-	if (rc == OUTPOST_OK &&
-	    merge_props(t, eid, have, props, &text) != OUTPOST_OK)
-		rc = OUTPOST_ENOMEM;
-	if (rc == OUTPOST_ENOMEM)
-		op_err_set(&db->err, rc, "out of memory");
-	if (rc == OUTPOST_OK) {
-		e.hlc = hlc;
-		rc = op_adj_edge_put(t, &e, text, text ? strlen(text) : 0,
-				     NULL, &db->err);
-	}
-	cJSON_free(text);
-	cJSON_Delete(o);
-	return rc == 1 ? OUTPOST_OK : rc;
-}
 
 static int apply_node(outpost *db, struct op_adj_txn *t,
 		      const struct op_table *tab, char op, const char *row_id)
@@ -177,6 +32,28 @@ static int apply_node(outpost *db, struct op_adj_txn *t,
 	return rc ? rc : op_adj_node_put(t, u, label, &nid, &db->err);
 }
 
+/* An edge entry of the log: its clock is (hlc, site), and site NULL is
+ * this store's own (schema_trigger.c). */
+static int apply_edge(outpost *db, struct op_adj_txn *t,
+		      const struct op_reltype *r, struct op_stmt *st, char op,
+		      const char *row_id)
+{
+	const uint8_t *site = db->site;
+	outpost_value v;
+
+	op_rel_col(st, 6, &v);
+	if (v.type == OUTPOST_BLOB && v.n == 16)
+		site = (const uint8_t *)v.s;
+	else if (v.type != OUTPOST_NULL)
+		return op_err_set(&db->err, OUTPOST_ECORRUPT, "change-log "
+				  "entry %lld has a malformed site id",
+				  (long long)op_rel_col_int(st, 0));
+	return op_api_graph_apply_edge(db, t, r, op, row_id,
+				       op_rel_col_text(st, 5),
+				       (uint64_t)op_rel_col_int(st, 1), site,
+				       NULL, NULL);
+}
+
 int op_api_graph_apply(outpost *db, struct op_adj_txn *t,
 		       const struct op_schema *s, int64_t *last)
 {
@@ -187,8 +64,9 @@ int op_api_graph_apply(outpost *db, struct op_adj_txn *t,
 	*last = after;
 	if (rc == OUTPOST_OK)
 		rc = op_rel_prepare(&st, db->rel, "SELECT seq, hlc, tbl, op, "
-				    "row_id, vals FROM _outpost_changes WHERE "
-				    "seq > ?1 ORDER BY seq", NULL, &db->err);
+				    "row_id, vals, site FROM _outpost_changes "
+				    "WHERE seq > ?1 ORDER BY seq", NULL,
+				    &db->err);
 	if (rc != OUTPOST_OK)
 		return rc;
 	op_rel_bind_int(st, 1, after);
@@ -207,9 +85,7 @@ int op_api_graph_apply(outpost *db, struct op_adj_txn *t,
 		if (tab && tab->is_node)
 			rc = apply_node(db, t, tab, op[0], row_id);
 		else if (r)
-			rc = op_api_graph_apply_edge(
-				db, t, r, op[0], row_id, op_rel_col_text(st, 5),
-				(uint64_t)op_rel_col_int(st, 1));
+			rc = apply_edge(db, t, r, st, op[0], row_id);
 		if (rc != OUTPOST_OK)
 			break;
 	}

@@ -24,11 +24,16 @@ int op_api_graph_catch_up(outpost *db);
 int op_api_graph_apply(outpost *db, struct op_adj_txn *t,
 		       const struct op_schema *s, int64_t *last);
 
-/* Apply one edge entry to t. */
+/* Apply one edge entry with clock (hlc, site) to t by last-writer-wins
+ * (api_graph_lww.c); an entry that loses changes nothing. *took (may be
+ * NULL) says whether any of it took effect, and *eff (may be NULL) gets
+ * the JSON text of the values that did (op_free; NULL for a delete or
+ * when nothing did). */
 int op_api_graph_apply_edge(outpost *db, struct op_adj_txn *t,
 			    const struct op_reltype *r, char op,
 			    const char *row_id, const char *vals,
-			    uint64_t hlc);
+			    uint64_t hlc, const uint8_t site[16], int *took,
+			    char **eff);
 
 /* A node by uuid or import id (under label, or any node label if NULL):
  * its nid. OUTPOST_ENOTFOUND with a message naming it. */

@@ -236,6 +236,7 @@ static int begin(struct ew *w, outpost *db, const char *type, int central)
 /* Log the entry, apply it to LMDB, commit both (SQLite first). */
 static int commit(struct ew *w, char op, const char *uuid, const char *vals)
 {
+	static const uint8_t central[16] = {0}; /* the central authority */
 	int64_t seq = 0;
 	uint64_t hlc = 0;
 	int rc;
@@ -246,7 +247,8 @@ static int commit(struct ew *w, char op, const char *uuid, const char *vals)
 			   &seq, &hlc, &w->db->err);
 	if (rc == OUTPOST_OK)
 		rc = op_api_graph_apply_edge(w->db, w->t, w->r, op, uuid, vals,
-					     hlc);
+					     hlc, w->central ? central : w->db->site,
+					     NULL, NULL);
 	if (rc == OUTPOST_OK)
 		rc = op_adj_set_applied_seq(w->t, seq, &w->db->err);
 	if (rc == OUTPOST_OK)

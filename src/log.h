@@ -29,6 +29,16 @@ int op_log_append(struct op_rel *rel, int central, const char *tbl, char op,
 		  const char *row_id, const char *vals, int64_t *seq,
 		  uint64_t *hlc, struct op_err *err);
 
+/* Append an entry that another site made (a change applied from a
+ * remote), with that site's clock and id, inside the caller's write
+ * transaction. *st keeps the prepared statement between calls (NULL at
+ * first; the caller op_rel_finalize()s it). *seq gets the entry's. */
+int op_log_append_remote(struct op_rel *rel, struct op_stmt **st,
+			 const char *tbl, char op, const char *row_id,
+			 const char *vals, uint64_t hlc,
+			 const uint8_t site[16], int64_t *seq,
+			 struct op_err *err);
+
 /* A meta value (text) by key; *out is NULL when absent. Free with
  * op_free. */
 int op_log_meta_get(struct op_rel *rel, const char *key, char **out,

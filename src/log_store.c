@@ -231,3 +231,36 @@ int op_log_append(struct op_rel *rel, int central, const char *tbl, char op,
 	op_rel_finalize(st);
 	return rc;
 }
+
+int op_log_append_remote(struct op_rel *rel, struct op_stmt **st,
+			 const char *tbl, char op, const char *row_id,
+			 const char *vals, uint64_t hlc,
+			 const uint8_t site[16], int64_t *seq,
+			 struct op_err *err)
+{
+	char ops[2] = {op, 0};
+	int rc = OUTPOST_OK;
+
+	if (!*st)
+		rc = op_rel_prepare(st, rel, "INSERT INTO _outpost_changes("
+				    "hlc, site, tbl, op, row_id, vals) VALUES "
+				    "(?1, ?2, ?3, ?4, ?5, ?6) RETURNING seq",
+				    NULL, err);
+	else
+		op_rel_reset(*st);
+	if (rc != OUTPOST_OK)
+		return rc;
+	op_rel_bind_int(*st, 1, (int64_t)hlc);
+	op_rel_bind_blob(*st, 2, site, 16);
+	op_rel_bind_text(*st, 3, tbl);
+	op_rel_bind_text(*st, 4, ops);
+	op_rel_bind_text(*st, 5, row_id);
+	if (vals)
+		op_rel_bind_text(*st, 6, vals);
+	rc = op_rel_step(*st, err);
+	if (rc == OP_ROW) {
+		*seq = op_rel_col_int(*st, 0);
+		rc = op_rel_step(*st, err);
+	}
+	return rc;
+}

@@ -60,6 +60,9 @@ int op_rel_begin_read(struct op_rel *rel, struct op_err *err);
 int op_rel_commit(struct op_rel *rel, struct op_err *err);
 void op_rel_rollback(struct op_rel *rel);
 int op_rel_in_txn(struct op_rel *rel);
+/* 1 if the transaction holds foreign-key violations that its commit
+ * would refuse (deferred constraints not yet satisfied). */
+int op_rel_fk_pending(struct op_rel *rel);
 int64_t op_rel_changes(struct op_rel *rel);
 
 /* Quote an identifier we validated ("name") into b. */

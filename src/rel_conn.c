@@ -135,6 +135,16 @@ int op_rel_in_txn(struct op_rel *rel)
 	return !sqlite3_get_autocommit(rel->db);
 }
 
+int op_rel_fk_pending(struct op_rel *rel)
+{
+	int cur = 0, hi = 0;
+
+	if (sqlite3_db_status(rel->db, SQLITE_DBSTATUS_DEFERRED_FKS, &cur, &hi,
+			      0) != SQLITE_OK)
+		return 1; /* unknown: let the caller look */
+	return cur != 0;
+}
+
 int64_t op_rel_changes(struct op_rel *rel)
 {
 	return sqlite3_changes64(rel->db);

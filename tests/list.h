@@ -164,3 +164,35 @@ TEST(central_device, scopes)
 TEST(central_device, outpost_tables)
 TEST(central_device, admin_password_file)
 TEST(central_device, cannot_skip_capture)
+
+/* sync_apply: changes pulled from elsewhere applied to a store
+ * (op_api_sync_apply), batches read from other stores' logs */
+TEST(sync_apply, insert_update_delete)
+TEST(sync_apply, column_lww)
+TEST(sync_apply, delete_beats_update)
+TEST(sync_apply, reinsert_revives)
+TEST(sync_apply, append_only)
+TEST(sync_apply, idempotent)
+TEST(sync_apply, orphan_cascades)
+TEST(sync_apply, orphan_set_null)
+
+/* sync_refuse: every type decoded from the wire; malformed, refused and
+ * drifting batches refused whole, naming the change */
+TEST(sync_refuse, types_round_trip)
+TEST(sync_refuse, malformed)
+TEST(sync_refuse, malformed_mid_batch)
+TEST(sync_refuse, drift)
+TEST(sync_refuse, unique_clash)
+
+/* sync_graph: pulled node rows and edges, edge last-writer-wins and
+ * tombstones */
+TEST(sync_graph, nodes_and_edges)
+TEST(sync_graph, edge_lww)
+TEST(sync_graph, edge_tombstone)
+TEST(sync_graph, malformed_edges)
+TEST(sync_graph, central_curriculum)
+TEST(sync_graph, crash_between_commits)
+
+/* sync_converge: random concurrent writes on three stores, exchanged in
+ * random causal orders and batches, end identical */
+TEST(sync_converge, random)
