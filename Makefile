@@ -40,9 +40,11 @@ BIN       := $(BUILD)/outpost
 TESTBIN   := $(BUILD)/test-runner
 BENCHBIN  := $(BUILD)/bench-capture
 ENGINEBIN := tools/bench/outpost-engine
+SYNC_BENCH_N    ?= 100000
+SYNC_BENCH_RUNS ?= 3
 
 .PHONY: all test check check-asan check-valgrind static install-check fuzz \
-	bench demo install uninstall clean
+	bench bench-sync demo install uninstall clean
 
 all: outpost
 
@@ -128,6 +130,12 @@ bench: $(BENCHBIN) $(ENGINEBIN) $(BUILD)/bench-trav-memory
 		$(BUILD)/bench-trav-memory \
 			$(BUILD)/bench-data/work/$$d.outpost/store \
 			$(BUILD)/bench-data/$$d/nodes.csv || exit 1; done
+	$(MAKE) bench-sync
+
+# Push and pull of 100,000 changes through a throw-away PostgreSQL,
+# against COPY of the same rows (tools/bench/sync-bench).
+bench-sync: outpost
+	tools/bench/sync-bench $(SYNC_BENCH_N) $(SYNC_BENCH_RUNS)
 
 demo: outpost
 	tools/demo

@@ -47,27 +47,28 @@ static int fail(struct pg_sink *p, PGresult *res, const char *what)
 {
 	const char *primary =
 		res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
-				: NULL;
+	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	char state[6] = "";
 	char *nl;
 
+	/* Both live in res: take them before it goes. */
+	if (st)
+		snprintf(state, sizeof(state), "%s", st);
 	snprintf(p->base.errmsg, sizeof(p->base.errmsg), "%s: %s", what,
 		 primary ? primary : PQerrorMessage(p->conn));
 	while ((nl = strchr(p->base.errmsg, '\n')) != NULL)
 		*nl = ' ';
-	p->base.transient = transient_state(p->conn, state);
+	if (res)
+		PQclear(res);
+	p->base.transient = transient_state(p->conn, state[0] ? state : NULL);
 	/* 42883: undefined function; 3F000: no such schema. */
-	if (state && (strcmp(state, "42883") == 0 ||
-		      strcmp(state, "3F000") == 0))
+	if (strcmp(state, "42883") == 0 || strcmp(state, "3F000") == 0)
 		snprintf(p->base.errmsg, sizeof(p->base.errmsg), "%s: the "
 			 "server has no outpost central (outpost central init "
 			 "--pg CONNINFO --schema FILE)", what);
-	if (res)
-		PQclear(res);
-	return p->base.transient ? OUTPOST_ENET
-	       : state && strncmp(state, "42501", 5) == 0 ? OUTPOST_EREFUSED
-	       : state && strncmp(state, "22008", 5) == 0 ? OUTPOST_ECLOCK
-							   : OUTPOST_EREFUSED;
+	return p->base.transient		  ? OUTPOST_ENET
+	       : strcmp(state, "22008") == 0 ? OUTPOST_ECLOCK
+					      : OUTPOST_EREFUSED;
 }
 
 static int pg_hello(struct op_sink *s, const uint8_t site[16],

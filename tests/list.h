@@ -196,3 +196,14 @@ TEST(sync_graph, crash_between_commits)
 /* sync_converge: random concurrent writes on three stores, exchanged in
  * random causal orders and batches, end identical */
 TEST(sync_converge, random)
+
+/* sync_pg: devices syncing through the run's own PostgreSQL, via the CLI */
+TEST(sync_pg, round_trip)
+TEST(sync_pg, scope_refused)
+TEST(sync_pg, central_writes_reach_devices)
+TEST(sync_pg, schema_versions)
+TEST(sync_pg, retry_applies_once)
+
+/* sync_fault: cut connections and a restarted server, nothing lost */
+TEST(sync_fault, connection_cut)
+TEST(sync_fault, server_restart)
