@@ -62,7 +62,7 @@ static void imp_free(struct imp *m)
 	op_free(m->edges);
 	op_free(m->label_ids);
 	op_free(m->type_ids);
-	op_api_import_triggers_free(m);
+	op_api_triggers_free(&m->triggers);
 	op_schema_free(m->s);
 }
 
@@ -363,11 +363,11 @@ static int run(struct imp *m, const char *const *nf, size_t nn,
 		rc = op_rel_exec(m->db->rel, "UPDATE _outpost_clock SET "
 				 "applying = 2", &m->db->err);
 	if (rc == OUTPOST_OK)
-		rc = op_api_import_triggers_off(m);
+		rc = op_api_triggers_off(m->db, m->s, 1, &m->triggers);
 	for (i = 0; rc == OUTPOST_OK && i < nn; i++)
 		rc = import_nodes(m, nf[i]);
 	if (rc == OUTPOST_OK)
-		rc = op_api_import_triggers_on(m);
+		rc = op_api_triggers_on(m->db, &m->triggers);
 	if (rc == OUTPOST_OK && !(m->nids = op_malloc(m->nnodes * 4 + 4)))
 		rc = op_err_set(&m->db->err, OUTPOST_ENOMEM, "out of memory");
 	if (rc == OUTPOST_OK)

@@ -4,6 +4,7 @@
 #define OP_API_IMPORT_INT_H
 
 #include "api_int.h"
+#include "api_triggers.h"
 #include "graph_csv.h"
 
 /* An import id ("space\x1fid") -> index of the node in this import. */
@@ -92,11 +93,8 @@ struct imp {
 	uint32_t eid_from;
 	int64_t prev_applied;
 	int progress; /* report on stderr */
-	/* Triggers set aside during the node load (api_import_triggers.c):
-	 * their CREATE text, and how many are back. */
-	char **triggers;
-	size_t ntriggers;
-	size_t ntriggers_on;
+	/* Triggers set aside during the node load (api_triggers.c). */
+	struct op_api_triggers triggers;
 	/* --add-to-schema: 0 off, 1 on, 2 on and the schema's version
 	 * already raised by this import (it goes up once). */
 	int add_to_schema;
@@ -159,11 +157,6 @@ int op_api_import_edge_props(struct imp *m, struct op_graph_csv *r,
 #define OP_IMPORT_NAME 96
 void op_api_import_node_name(const struct imp *m, uint32_t nid,
 			     char out[OP_IMPORT_NAME]);
-/* Drop the node tables' triggers that are inert during an import, and
- * create them again; both inside the import's write transaction. */
-int op_api_import_triggers_off(struct imp *m);
-int op_api_import_triggers_on(struct imp *m);
-void op_api_import_triggers_free(struct imp *m);
 /* Refuse the import if it closed a cycle in an acyclic type. */
 int op_api_import_check_acyclic(struct imp *m);
 /* A node outside this import, by uuid or by (label, id): its nid. */

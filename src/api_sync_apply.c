@@ -16,7 +16,11 @@
 #include "api_graph_int.h"
 #include "api_import_int.h"
 #include "api_remote_int.h"
+#include "api_triggers.h"
 #include "sync.h"
+
+/* Batches from this many changes set the inert triggers aside. */
+#define SYNC_TRIGGERS_ASIDE 256
 
 struct pull {
 	outpost *db;
@@ -51,6 +55,7 @@ static int apply_once(outpost *db, const struct op_change *c, size_t n,
 		      const char *cursor, int64_t value)
 {
 	struct pull p = {db, NULL, NULL};
+	struct op_api_triggers aside = {NULL, 0, 0};
 	struct op_sync_args a;
 	int rc = op_api_schema_current(db, &p.s);
 
@@ -67,7 +72,16 @@ static int apply_once(outpost *db, const struct op_change *c, size_t n,
 		a.edge_ctx = &p;
 		a.cursor = cursor;
 		a.cursor_value = value;
-		rc = op_sync_apply(&a, c, n, &db->err);
+		/* A large batch writes many rows: its inert AFTER triggers
+		 * are set aside meanwhile (api_triggers.c). A small one is
+		 * not worth the schema change other connections notice. */
+		if (n >= SYNC_TRIGGERS_ASIDE)
+			rc = op_api_triggers_off(db, p.s, 0, &aside);
+		if (rc == OUTPOST_OK)
+			rc = op_sync_apply(&a, c, n, &db->err);
+		if (rc == OUTPOST_OK)
+			rc = op_api_triggers_on(db, &aside);
+		op_api_triggers_free(&aside);
 		op_adj_abort(p.t); /* scratch: the log is what commits */
 		if (rc == OUTPOST_OK)
 			rc = op_rel_commit(db->rel, &db->err);

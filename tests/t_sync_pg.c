@@ -297,3 +297,37 @@ void test_sync_pg_retry_applies_once(struct t *t)
 	CHECK_STR(out, "3\n");
 	free(out);
 }
+
+/* A large pulled batch sets the inert triggers aside while it writes
+ * (api_triggers.c): afterwards they are all there, as they were, and a
+ * local write is captured again. */
+void test_sync_pg_large_pull_keeps_triggers(struct t *t)
+{
+	struct central c;
+	struct device a, b;
+	char before[8192], after[8192], *out = NULL;
+
+	if (central_up(t, &c) != 0 ||
+	    device_up(t, &c, &a, "a", "--scope family=smith") != 0 ||
+	    device_up(t, &c, &b, "b", "--scope family=smith") != 0)
+		return;
+	rows(before, sizeof(before), &b, "SELECT name, sql FROM sqlite_master "
+	     "WHERE type = 'trigger' ORDER BY name");
+	CHECK_HAS(before, "_outpost_ai_notes");
+	CHECK_EQ(on(NULL, &a, "sql \"WITH RECURSIVE n(i) AS (SELECT 1 UNION "
+		    "ALL SELECT i + 1 FROM n WHERE i < 600) INSERT INTO "
+		    "notes(fam, title, n) SELECT 'smith', 'note', i FROM n\""),
+		 0);
+	CHECK_EQ(on(NULL, &a, "sync"), 0);
+	CHECK_EQ(on(&out, &b, "sync"), 0);
+	CHECK_STR(out, "synced: pushed 0, pulled 600\n");
+	free(out);
+	CHECK_STR(rows(after, sizeof(after), &b, "SELECT name, sql FROM "
+		       "sqlite_master WHERE type = 'trigger' ORDER BY name"),
+		  before);
+	CHECK_EQ(on(NULL, &b, "sql \"UPDATE notes SET title = 'mine' WHERE "
+		    "n = 7\""), 0);
+	CHECK_EQ(on(&out, &b, "status"), 0);
+	CHECK_HAS(out, "pending    1 change to push");
+	free(out);
+}
