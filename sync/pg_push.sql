@@ -123,6 +123,8 @@ BEGIN
      CASE WHEN p_scope_col IS NULL THEN 'NULL::text'
           ELSE format('x.%I::text', p_scope_col) END,
      CASE WHEN p_scope_col IS NULL THEN 'NULL::text'
+          -- scoped by its own key (users by id): the row's id is it
+          WHEN p_scope_col = p_pk THEN 'a.id::text'
           ELSE format('coalesce(a.nv->>%L, a.old_scope)', p_scope_col) END)
   USING p_tbl, p_site;
 END

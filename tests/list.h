@@ -204,6 +204,7 @@ TEST(sync_pg, central_writes_reach_devices)
 TEST(sync_pg, schema_versions)
 TEST(sync_pg, retry_applies_once)
 TEST(sync_pg, large_pull_keeps_triggers)
+TEST(sync_pg, scope_by_key)
 
 /* sync_fault: cut connections and a restarted server, nothing lost */
 TEST(sync_fault, connection_cut)

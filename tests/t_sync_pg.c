@@ -19,6 +19,11 @@ const char sy_schema[] =
 	"   \"tags\": {\"type\": \"text[]\"}},\n"
 	"   \"sync\": {\"conflict\": \"lww\", \"scope\": {\"name\": \"family\", "
 	"\"column\": \"fam\"}}},\n"
+	"  \"fams\": {\"columns\": {\n"
+	"   \"id\": {\"type\": \"uuid\", \"primary_key\": true},\n"
+	"   \"name\": {\"type\": \"text\"}},\n"
+	"   \"sync\": {\"conflict\": \"lww\", \"scope\": {\"name\": \"fam_id\", "
+	"\"column\": \"id\"}}},\n"
 	"  \"points\": {\"columns\": {\n"
 	"   \"id\": {\"type\": \"uuid\", \"primary_key\": true},\n"
 	"   \"fam\": {\"type\": \"text\", \"not_null\": true},\n"
@@ -329,5 +334,34 @@ void test_sync_pg_large_pull_keeps_triggers(struct t *t)
 		    "n = 7\""), 0);
 	CHECK_EQ(on(&out, &b, "status"), 0);
 	CHECK_HAS(out, "pending    1 change to push");
+	free(out);
+}
+
+/* A table scoped by its own key (a family row by its id): its id is the
+ * scope value, at central's push as in row-level security. */
+void test_sync_pg_scope_by_key(struct t *t)
+{
+	struct central c;
+	struct device a;
+	char *out = NULL;
+
+	if (central_up(t, &c) != 0 ||
+	    device_up(t, &c, &a, "a", "--scope family=smith --scope "
+		      "fam_id=0190a000-0000-7000-8000-0000000000f1") != 0)
+		return;
+	CHECK_EQ(on(NULL, &a, "sql \"INSERT INTO fams(id, name) VALUES "
+		    "('0190a000-0000-7000-8000-0000000000f1', 'ours')\""), 0);
+	CHECK_EQ(on(&out, &a, "sync"), 0);
+	free(out);
+	CHECK_EQ(on(NULL, &a, "sql \"INSERT INTO fams(id, name) VALUES "
+		    "('0190a000-0000-7000-8000-0000000000f2', 'theirs')\""), 0);
+	CHECK_EQ(on(&out, &a, "sync"), 1);
+	CHECK_HAS(out, "fams row 0190a000-0000-7000-8000-0000000000f2 is in "
+		       "scope fam_id=0190a000-0000-7000-8000-0000000000f2, "
+		       "outside device");
+	free(out);
+	CHECK_EQ(t_pg_psql(&out, c.db, T_PG_ADMIN, NULL,
+			   "SELECT string_agg(name, ',') FROM fams"), 0);
+	CHECK_STR(out, "ours\n");
 	free(out);
 }
