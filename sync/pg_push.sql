@@ -61,6 +61,34 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
    WHERE floor IS NULL OR coalesce((nh->>k)::bigint, h1) > floor
 $$;
 
+-- An edge's fields with each property a field of its own ("props.NAME"),
+-- so properties are merged one by one as on devices (PROTOCOL.md "Edges").
+CREATE OR REPLACE FUNCTION outpost.edge_fields(v jsonb)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN v IS NULL OR jsonb_typeof(v->'props') IS DISTINCT FROM
+                   'object' THEN v - 'props'
+         ELSE (v - 'props') || coalesce((SELECT jsonb_object_agg('props.' || k,
+                                                                 x)
+                                           FROM jsonb_each(v->'props') AS p(k, x)),
+                                        '{}') END
+$$;
+
+-- The properties among an edge's won fields, as one object again.
+CREATE OR REPLACE FUNCTION outpost.edge_props(win jsonb)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(jsonb_object_agg(substr(k, 7), win->k), '{}')
+    FROM jsonb_object_keys(win) k WHERE k LIKE 'props.%'
+$$;
+
+-- An edge's properties after a merge: a property set to null is gone
+-- (only at the top: a JSON value keeps its own nulls).
+CREATE OR REPLACE FUNCTION outpost.props_merge(old jsonb, won jsonb)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT nullif(coalesce((SELECT jsonb_object_agg(k, v)
+                            FROM jsonb_each(coalesce(old, '{}') || won) AS p(k, v)
+                           WHERE v <> 'null'::jsonb), '{}'), '{}')
+$$;
+
 -- The batch's entries of one table, label or type folded and set against
 -- what central holds, into the temporary table outpost_m: per row the
 -- winning row event (rw), whether it lives afterwards (alive), the values
@@ -68,14 +96,17 @@ $$;
 -- the table holding the rows, pk its key, scope_col NULL if unscoped.
 CREATE OR REPLACE FUNCTION outpost.push_fold(p_tbl text, p_site bytea,
                                              p_phys text, p_pk text,
-                                             p_scope_col text)
+                                             p_scope_col text,
+                                             p_edge boolean)
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
   DROP TABLE IF EXISTS outpost_m;
   EXECUTE format($q$
     CREATE TEMP TABLE outpost_m ON COMMIT DROP AS
-    WITH e AS (SELECT seq, h, op, uid AS id, vals FROM outpost_e
-                WHERE tbl = $1),
+    WITH e AS (SELECT seq, h, op, uid AS id,
+                      CASE WHEN $3 THEN outpost.edge_fields(vals)
+                           ELSE vals END AS vals
+                 FROM outpost_e WHERE tbl = $1),
     g AS (SELECT id, count(*) AS n FROM e GROUP BY id),
     -- Most rows have one entry in a batch: no folding for them.
     one AS (SELECT e.id, CASE WHEN e.op <> 'U' THEN e.op END AS rop,
@@ -126,7 +157,7 @@ BEGIN
           -- scoped by its own key (users by id): the row's id is it
           WHEN p_scope_col = p_pk THEN 'a.id::text'
           ELSE format('coalesce(a.nv->>%L, a.old_scope)', p_scope_col) END)
-  USING p_tbl, p_site;
+  USING p_tbl, p_site, p_edge;
 END
 $fn$;
 
@@ -168,7 +199,7 @@ DECLARE
   c_vals text := 'm.id';
   bad record;
 BEGIN
-  PERFORM outpost.push_fold(t.name, p_site, qt, t.pk, t.scope_col);
+  PERFORM outpost.push_fold(t.name, p_site, qt, t.pk, t.scope_col, false);
   -- A column the table does not have refuses the whole batch.
   SELECT array_agg(k) INTO known FROM jsonb_object_keys(t.cols) k
    WHERE k <> t.pk;
@@ -233,11 +264,12 @@ RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
   bad record;
 BEGIN
-  PERFORM outpost.push_fold(t.name, p_site, 'outpost.edges', 'uuid', NULL);
-  SELECT m.id, (SELECT min(k) FROM jsonb_object_keys(m.nv - ARRAY['from',
-          'to', 'valid_from', 'valid_to', 'props']) k) AS key INTO bad
-    FROM outpost_m m
-   WHERE m.nv - ARRAY['from', 'to', 'valid_from', 'valid_to', 'props'] <> '{}'
+  PERFORM outpost.push_fold(t.name, p_site, 'outpost.edges', 'uuid', NULL,
+                            true);
+  SELECT m.id, k AS key INTO bad
+    FROM outpost_m m, jsonb_object_keys(m.nv) k
+   WHERE k NOT IN ('from', 'to', 'valid_from', 'valid_to') AND
+         k NOT LIKE 'props.%'
    LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'outpost: % edge %: no field %', t.name, bad.id, bad.key
@@ -256,7 +288,9 @@ BEGIN
                       ELSE x.valid_from END,
     valid_to = CASE WHEN m.win ? 'valid_to'
                     THEN (m.win->>'valid_to')::timestamptz ELSE x.valid_to END,
-    props = CASE WHEN m.win ? 'props' THEN m.win->'props' ELSE x.props END
+    props = CASE WHEN outpost.edge_props(m.win) = '{}' THEN x.props
+                 ELSE outpost.props_merge(x.props, outpost.edge_props(m.win))
+            END
     FROM outpost_m m
    WHERE x.uuid = m.id AND m.alive AND m.present AND m.win <> '{}';
   INSERT INTO outpost.edges (uuid, type, from_uuid, to_uuid, valid_from,
@@ -264,8 +298,7 @@ BEGIN
   SELECT m.id, t.name, (m.win->>'from')::uuid, (m.win->>'to')::uuid,
          (m.win->>'valid_from')::timestamptz,
          (m.win->>'valid_to')::timestamptz,
-         CASE WHEN jsonb_typeof(m.win->'props') = 'object' THEN m.win->'props'
-         END
+         outpost.props_merge(NULL, outpost.edge_props(m.win))
     FROM outpost_m m WHERE m.alive AND NOT m.present;
   PERFORM outpost.push_clocks(t.name, p_site);
 END
@@ -412,11 +445,14 @@ $$;
 REVOKE ALL ON FUNCTION outpost.log_lock_key(), outpost.dec_expr(text, text),
   outpost.win_cols(jsonb, jsonb, bigint, bytea, jsonb, bigint, bytea),
   outpost.win_clocks(jsonb, jsonb, bigint, bytea, bigint),
-  outpost.push_fold(text, bytea, text, text, text),
+  outpost.push_fold(text, bytea, text, text, text, boolean),
+  outpost.edge_fields(jsonb), outpost.edge_props(jsonb),
+  outpost.props_merge(jsonb, jsonb),
   outpost.push_clocks(text, bytea),
   outpost.push_rows(outpost.catalog, bytea, text),
   outpost.push_edges(outpost.catalog, bytea),
   outpost.push(uuid, bytea, bigint, bigint), outpost.hello() FROM PUBLIC;
 DROP FUNCTION IF EXISTS outpost.push(uuid, bytea, bigint, bigint, jsonb);
+DROP FUNCTION IF EXISTS outpost.push_fold(text, bytea, text, text, text);
 -- The capture triggers' WHEN asks outpost.applying() as whoever writes.
 GRANT EXECUTE ON FUNCTION outpost.applying() TO PUBLIC;

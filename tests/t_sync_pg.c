@@ -37,7 +37,10 @@ const char sy_schema[] =
 	"   \"sync\": {\"conflict\": \"central_wins\"}}},\n"
 	" \"relationships\": {\n"
 	"  \"BEFORE\": {\"from\": \"Word\", \"to\": \"Word\", \"sync\": "
-	"{\"conflict\": \"central_wins\"}}}}\n";
+	"{\"conflict\": \"central_wins\"}},\n"
+	"  \"LINKS\": {\"from\": \"Word\", \"to\": \"Word\", \"properties\": "
+	"{\"strength\": {\"type\": \"real\"}, \"note\": {\"type\": "
+	"\"text\"}}}}}\n";
 
 int central_up(struct t *t, struct central *c)
 {
@@ -364,4 +367,57 @@ void test_sync_pg_scope_by_key(struct t *t)
 			   "SELECT string_agg(name, ',') FROM fams"), 0);
 	CHECK_STR(out, "ours\n");
 	free(out);
+}
+
+/* Two devices change different properties of one edge at the same time:
+ * central and both devices keep both, property by property. */
+void test_sync_pg_edge_properties_merge(struct t *t)
+{
+	struct central c;
+	struct device a, b;
+	char *out = NULL, *uuid = NULL, cmd[256], ea[4096], eb[4096];
+
+	if (central_up(t, &c) != 0 ||
+	    device_up(t, &c, &a, "a", "--scope family=smith") != 0 ||
+	    device_up(t, &c, &b, "b", "--scope family=smith") != 0)
+		return;
+	CHECK_EQ(t_pg_psql(&out, c.db, T_PG_ADMIN, NULL,
+			   "INSERT INTO \"Word\"(id, word) VALUES "
+			   "('0190a000-0000-7000-8000-00000000a001', 'act'), "
+			   "('0190a000-0000-7000-8000-00000000a002', 'action')"),
+		 0);
+	free(out);
+	CHECK_EQ(on(NULL, &a, "sync"), 0);
+	CHECK_EQ(on(&uuid, &a, "graph edge add LINKS "
+		    "0190a000-0000-7000-8000-00000000a001 "
+		    "0190a000-0000-7000-8000-00000000a002 --props "
+		    "'{\"strength\": 0.5, \"note\": \"x\"}'"), 0);
+	CHECK(uuid && strlen(uuid) >= 36);
+	uuid[36] = '\0';
+	CHECK_EQ(on(NULL, &a, "sync"), 0);
+	CHECK_EQ(on(NULL, &b, "sync"), 0);
+	snprintf(cmd, sizeof(cmd), "graph edge update %s --props "
+		 "'{\"strength\": 0.9}'", uuid);
+	CHECK_EQ(on(NULL, &a, cmd), 0);
+	snprintf(cmd, sizeof(cmd), "graph edge update %s --props "
+		 "'{\"note\": \"y\"}'", uuid);
+	CHECK_EQ(on(NULL, &b, cmd), 0);
+	free(uuid);
+	CHECK_EQ(on(NULL, &a, "sync"), 0);
+	CHECK_EQ(on(NULL, &b, "sync"), 0);
+	CHECK_EQ(on(NULL, &a, "sync"), 0);
+	CHECK_EQ(t_pg_psql(&out, c.db, T_PG_ADMIN, NULL,
+			   "SELECT props->>'strength', props->>'note' FROM "
+			   "outpost.edges WHERE type = 'LINKS'"), 0);
+	CHECK_STR(out, "0.9|y\n");
+	free(out);
+	CHECK_EQ(on(&out, &a, "graph edges --type LINKS"), 0);
+	snprintf(ea, sizeof(ea), "%s", out);
+	free(out);
+	CHECK_EQ(on(&out, &b, "graph edges --type LINKS"), 0);
+	snprintf(eb, sizeof(eb), "%s", out);
+	free(out);
+	CHECK_STR(ea, eb);
+	CHECK_HAS(ea, "\"strength\":0.9");
+	CHECK_HAS(ea, "\"note\":\"y\"");
 }
