@@ -197,14 +197,25 @@ static int take_one(struct op_stmt *st, const struct op_table *t,
 									    0));
 	char why[128];
 
+	const char *text = op_rel_col_text(st, 3);
+	char *copy = NULL;
+	int rc;
+
 	memset(p, 0, sizeof(*p));
 	read_clock(st, 1, &p->clock);
 	if (!col)
 		return 1; /* a column dropped since: nothing to give back */
-	return op_sync_decode_value(&p->val, col, op_rel_col_text(st, 3), why,
-				    sizeof(why)) == 0
-		       ? 0
-		       : -1;
+	/* The statement's text is gone at its next step, and the value is
+	 * used after the last one: the value keeps a copy of its own. */
+	if (text && !(copy = op_strdup(text)))
+		return -1;
+	rc = op_sync_decode_value(&p->val, col, copy, why, sizeof(why));
+	if (rc == 0 && copy && !p->val.own) {
+		p->val.own = copy; /* wire and v.s point into it */
+		copy = NULL;
+	}
+	op_free(copy);
+	return rc == 0 ? 0 : -1;
 }
 
 int op_sync_park_take(struct sync_ctx *x, const struct op_table *t,

@@ -34,6 +34,34 @@ RETURNS text LANGUAGE sql IMMUTABLE AS $$
   END
 $$;
 
+-- The wire text of a column of portable type `typ` (the inverse of
+-- dec_expr; as the capture triggers encode, sync/pg_central_capture.c).
+CREATE OR REPLACE FUNCTION outpost.enc_expr(typ text, src text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE typ
+    WHEN 'integer' THEN format('(%s)::text', src)
+    WHEN 'uuid' THEN format('(%s)::text', src)
+    WHEN 'json' THEN format('(%s)::text', src)
+    WHEN 'boolean' THEN format('CASE WHEN %s THEN ''1'' WHEN NOT %s THEN '
+                               '''0'' END', src, src)
+    WHEN 'real' THEN format('outpost.enc_real(%s)', src)
+    WHEN 'timestamp' THEN format('outpost.enc_ts(%s)', src)
+    WHEN 'date' THEN format('to_char(%s, ''YYYY-MM-DD'')', src)
+    WHEN 'blob' THEN format('upper(encode(%s, ''hex''))', src)
+    WHEN 'text[]' THEN format('to_jsonb(%s)::text', src)
+    ELSE src
+  END
+$$;
+
+-- Values newer than their row's delete, kept while the row is dead in
+-- case an insert brings it back (PROTOCOL.md "Parked values"): val is
+-- the wire value (a JSON string, or null).
+CREATE TABLE IF NOT EXISTS outpost.parked (
+  tbl text NOT NULL, id uuid NOT NULL, col text NOT NULL,
+  hlc bigint NOT NULL, site bytea NOT NULL, val jsonb,
+  PRIMARY KEY (tbl, id, col));
+REVOKE ALL ON outpost.parked FROM PUBLIC;
+
 -- The values of nv that beat their column's effective clock: the later of
 -- the column's own clock (cols: {col: [hlc_text, site_hex]}) and the row
 -- clock. A value's clock is nh[col], or h1 for a row with one entry.
@@ -156,7 +184,13 @@ BEGIN
      CASE WHEN p_scope_col IS NULL THEN 'NULL::text'
           -- scoped by its own key (users by id): the row's id is it
           WHEN p_scope_col = p_pk THEN 'a.id::text'
-          ELSE format('coalesce(a.nv->>%L, a.old_scope)', p_scope_col) END)
+          -- a row central no longer holds (deleted): the scope its
+          -- entries had, so an update reaching it is seen by its scope
+          ELSE format('coalesce(a.nv->>%L, a.old_scope, (SELECT '
+                      'ch.scope_value FROM outpost.changes ch WHERE '
+                      'ch.tbl = $1 AND ch.row_id = a.id AND ch.scope_value '
+                      'IS NOT NULL ORDER BY ch.sseq DESC LIMIT 1))',
+                      p_scope_col) END)
   USING p_tbl, p_site, p_edge;
 END
 $fn$;
@@ -184,6 +218,87 @@ BEGIN
     dead = EXCLUDED.dead, cols = EXCLUDED.cols;
 END
 $$;
+
+-- Park what a dead row must keep (before the batch's deletes run): the
+-- stored values a winning delete would drop whose clocks are newer than
+-- it, and update values newer than the row's tombstone. Parked values
+-- the new tombstone makes old are dropped.
+CREATE OR REPLACE FUNCTION outpost.push_park(t outpost.catalog, p_site bytea,
+                                             qt text)
+RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  enc text := '''{}''::jsonb';
+  c_name text;
+  c_type text;
+BEGIN
+  FOR c_name, c_type IN SELECT key, value #>> '{}' FROM jsonb_each(t.cols)
+                         WHERE key <> t.pk LOOP
+    enc := enc || format(' || jsonb_build_object(%L, %s)', c_name,
+                         outpost.enc_expr(c_type, format('x.%I', c_name)));
+  END LOOP;
+  -- A delete that won over a live row: its newer column values.
+  EXECUTE format($q$
+    INSERT INTO outpost.parked AS p (tbl, id, col, hlc, site, val)
+    SELECT $1, m.id, k, (m.cols->k->>0)::bigint, decode(m.cols->k->>1, 'hex'),
+           to_jsonb((%s)->>k)
+      FROM outpost_m m JOIN %s x ON x.%I = m.id, jsonb_object_keys(m.cols) k
+     WHERE m.rw AND m.rop = 'D' AND m.present
+       AND ((m.cols->k->>0)::bigint, decode(m.cols->k->>1, 'hex')) > (m.rh, $2)
+    ON CONFLICT (tbl, id, col) DO UPDATE SET hlc = EXCLUDED.hlc,
+      site = EXCLUDED.site, val = EXCLUDED.val
+     WHERE (EXCLUDED.hlc, EXCLUDED.site) > (p.hlc, p.site)
+  $q$, enc, qt, t.pk) USING t.name, p_site;
+  -- Updates reaching a dead row, newer than its tombstone.
+  INSERT INTO outpost.parked AS p (tbl, id, col, hlc, site, val)
+  SELECT t.name, m.id, k, coalesce((m.nh->>k)::bigint, m.h1), p_site, m.nv->k
+    FROM outpost_m m, jsonb_object_keys(m.nv) k
+   WHERE NOT m.alive AND (m.dead OR (m.rw AND m.rop = 'D'))
+     AND (coalesce((m.nh->>k)::bigint, m.h1), p_site) >
+         (CASE WHEN m.rw THEN m.rh ELSE m.row_hlc END,
+          CASE WHEN m.rw THEN p_site ELSE m.row_site END)
+  ON CONFLICT (tbl, id, col) DO UPDATE SET hlc = EXCLUDED.hlc,
+    site = EXCLUDED.site, val = EXCLUDED.val
+   WHERE (EXCLUDED.hlc, EXCLUDED.site) > (p.hlc, p.site);
+  -- A newer tombstone leaves older parked values nothing to wait for.
+  DELETE FROM outpost.parked p USING outpost_m m
+   WHERE p.tbl = t.name AND p.id = m.id AND m.rw AND m.rop = 'D'
+     AND (p.hlc, p.site) <= (m.rh, p_site);
+END
+$fn$;
+
+-- After the batch's inserts: a row an insert brought back takes, column by
+-- column, the parked value where it is newer than the insert's; its
+-- parked values are then used up. sets is push_rows' SET list, which
+-- reads m.win.
+CREATE OR REPLACE FUNCTION outpost.push_unpark(t outpost.catalog,
+                                               p_site bytea, qt text,
+                                               sets text)
+RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  DROP TABLE IF EXISTS outpost_r;
+  CREATE TEMP TABLE outpost_r ON COMMIT DROP AS
+  SELECT m.id, jsonb_object_agg(p.col, p.val) AS win,
+         jsonb_object_agg(p.col, jsonb_build_array(p.hlc::text,
+                                                   encode(p.site, 'hex')))
+           AS clk
+    FROM outpost_m m JOIN outpost.parked p ON p.tbl = t.name AND p.id = m.id
+   WHERE m.rw AND m.rop = 'I'
+     AND (p.hlc, p.site) > (coalesce((m.nh->>p.col)::bigint, m.h1, m.rh),
+                            p_site)
+   GROUP BY m.id;
+  IF sets <> '' THEN
+    EXECUTE format('UPDATE %s x SET %s FROM outpost_r m WHERE x.%I = m.id',
+                   qt, sets, t.pk);
+  END IF;
+  INSERT INTO outpost.clocks AS c (tbl, id, row_hlc, row_site, dead, cols)
+  SELECT t.name, m.id, m.rh, p_site, false, r.clk
+    FROM outpost_r r JOIN outpost_m m USING (id)
+  ON CONFLICT ON CONSTRAINT clocks_pkey DO UPDATE SET
+    cols = c.cols || EXCLUDED.cols;
+  DELETE FROM outpost.parked p USING outpost_m m
+   WHERE p.tbl = t.name AND p.id = m.id AND m.rw AND m.rop = 'I';
+END
+$fn$;
 
 -- Merge the batch's entries of one table or node label.
 CREATE OR REPLACE FUNCTION outpost.push_rows(t outpost.catalog, p_site bytea,
@@ -234,6 +349,9 @@ BEGIN
   END IF;
   INSERT INTO outpost_s SELECT t.name, m.id, m.scope_value FROM outpost_m m;
 
+  IF t.policy = 'lww' THEN
+    PERFORM outpost.push_park(t, p_site, qt);
+  END IF;
   EXECUTE format('DELETE FROM %s x USING outpost_m m WHERE x.%I = m.id '
                  'AND m.rw AND m.rop = ''D''', qt, t.pk);
   FOR c_name, c_type IN SELECT key, value #>> '{}' FROM jsonb_each(t.cols)
@@ -254,6 +372,9 @@ BEGIN
   EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM outpost_m m '
                  'WHERE m.alive AND NOT m.present', qt, c_list, c_vals);
   PERFORM outpost.push_clocks(t.name, p_site);
+  IF t.policy = 'lww' THEN
+    PERFORM outpost.push_unpark(t, p_site, qt, sets);
+  END IF;
 END
 $fn$;
 
@@ -449,6 +570,9 @@ REVOKE ALL ON FUNCTION outpost.log_lock_key(), outpost.dec_expr(text, text),
   outpost.edge_fields(jsonb), outpost.edge_props(jsonb),
   outpost.props_merge(jsonb, jsonb),
   outpost.push_clocks(text, bytea),
+  outpost.push_park(outpost.catalog, bytea, text),
+  outpost.push_unpark(outpost.catalog, bytea, text, text),
+  outpost.enc_expr(text, text),
   outpost.push_rows(outpost.catalog, bytea, text),
   outpost.push_edges(outpost.catalog, bytea),
   outpost.push(uuid, bytea, bigint, bigint), outpost.hello() FROM PUBLIC;

@@ -206,6 +206,7 @@ TEST(sync_pg, retry_applies_once)
 TEST(sync_pg, large_pull_keeps_triggers)
 TEST(sync_pg, scope_by_key)
 TEST(sync_pg, edge_properties_merge)
+TEST(sync_pg, parked_value_survives_reinsert)
 
 /* sync_fault: cut connections and a restarted server, nothing lost */
 TEST(sync_fault, connection_cut)

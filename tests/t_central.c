@@ -123,7 +123,7 @@ void test_central_init_creates_tables(struct t *t)
 			   "table_name) FROM information_schema.tables WHERE "
 			   "table_schema IN ('public', 'outpost')"),
 		  "Place applying_xact batches catalog catalogue changes clocks "
-		  "device_scopes devices edges hlc_state ledger meta things");
+		  "device_scopes devices edges hlc_state ledger meta parked things");
 	/* not null, defaults, the deferred reference, indexes */
 	CHECK_STR(tc_value(v, &c, "SELECT is_nullable || ' ' || column_default "
 			   "FROM information_schema.columns WHERE table_name = "

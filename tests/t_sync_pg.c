@@ -421,3 +421,53 @@ void test_sync_pg_edge_properties_merge(struct t *t)
 	CHECK_HAS(ea, "\"strength\":0.9");
 	CHECK_HAS(ea, "\"note\":\"y\"");
 }
+
+/* PROTOCOL.md "Parked values": an update made concurrently with a delete
+ * reaches central while the row is dead, and a re-insert made after the
+ * delete (but before the update) comes later. Central keeps the update's
+ * value aside and gives it back to the re-inserted row, as devices do:
+ * every replica ends with the update's value, whatever the order. */
+void test_sync_pg_parked_value_survives_reinsert(struct t *t)
+{
+	struct central c;
+	struct device a, b, d;
+	char *out = NULL, ra[4096], rb[4096], rd[4096];
+
+	if (central_up(t, &c) != 0 ||
+	    device_up(t, &c, &a, "a", "--scope family=smith") != 0 ||
+	    device_up(t, &c, &b, "b", "--scope family=smith") != 0 ||
+	    device_up(t, &c, &d, "d", "--scope family=smith") != 0)
+		return;
+	CHECK_EQ(on(NULL, &a, "sql \"INSERT INTO notes(id, fam, title, n) "
+		    "VALUES ('0190a000-0000-7000-8000-0000000000d1', 'smith', "
+		    "'first', 1)\""), 0);
+	CHECK_EQ(on(NULL, &a, "sync"), 0);
+	CHECK_EQ(on(NULL, &b, "sync"), 0);
+	CHECK_EQ(on(NULL, &d, "sync"), 0);
+	/* a deletes (clock d); d sees it and re-inserts the id (e > d); b,
+	 * which saw neither, updates the title (u > e). */
+	CHECK_EQ(on(NULL, &a, "sql \"DELETE FROM notes\""), 0);
+	CHECK_EQ(on(NULL, &a, "sync"), 0);
+	CHECK_EQ(on(NULL, &d, "sync"), 0);
+	CHECK_EQ(on(NULL, &d, "sql \"INSERT INTO notes(id, fam, title, n) "
+		    "VALUES ('0190a000-0000-7000-8000-0000000000d1', 'smith', "
+		    "'again', 2)\""), 0);
+	t_sleep_ms(5);
+	CHECK_EQ(on(NULL, &b, "sql \"UPDATE notes SET title = 'late'\""), 0);
+	/* The update reaches central on the dead row first, then the
+	 * re-insert. */
+	CHECK_EQ(on(NULL, &b, "sync"), 0);
+	CHECK_EQ(on(NULL, &d, "sync"), 0);
+	CHECK_EQ(on(NULL, &a, "sync"), 0);
+	CHECK_EQ(on(NULL, &b, "sync"), 0);
+	CHECK_EQ(t_pg_psql(&out, c.db, T_PG_ADMIN, NULL,
+			   "SELECT title || '|' || n FROM notes"), 0);
+	CHECK_STR(out, "late|2\n");
+	free(out);
+	rows(ra, sizeof(ra), &a, "SELECT id, title, n FROM notes");
+	rows(rb, sizeof(rb), &b, "SELECT id, title, n FROM notes");
+	rows(rd, sizeof(rd), &d, "SELECT id, title, n FROM notes");
+	CHECK_HAS(ra, "late,2");
+	CHECK_STR(rb, ra);
+	CHECK_STR(rd, ra);
+}
