@@ -25,37 +25,6 @@ struct ew {
 	int central;
 };
 
-static int value_fits(const cJSON *v, enum op_type type)
-{
-	const cJSON *x;
-	int64_t ms;
-
-	if (cJSON_IsNull(v))
-		return 1;
-	switch (type) {
-	case OP_T_INTEGER:
-		return cJSON_IsNumber(v) && v->valuedouble == (double)(int64_t)
-							      v->valuedouble;
-	case OP_T_REAL:
-		return cJSON_IsNumber(v);
-	case OP_T_BOOLEAN:
-		return cJSON_IsBool(v);
-	case OP_T_JSON:
-		return 1;
-	case OP_T_TEXT_ARRAY:
-		if (!cJSON_IsArray(v))
-			return 0;
-		cJSON_ArrayForEach(x, v) if (!cJSON_IsString(x)) return 0;
-		return 1;
-	case OP_T_TIMESTAMP:
-	case OP_T_DATE:
-		return cJSON_IsString(v) && op_time_parse(&ms, v->valuestring) ==
-							    0;
-	default:
-		return cJSON_IsString(v);
-	}
-}
-
 /* props: a JSON object of the type's declared properties. *out (may be
  * NULL) gets it parsed. */
 static int check_props(struct ew *w, const char *props, cJSON **out)
@@ -81,7 +50,7 @@ static int check_props(struct ew *w, const char *props, cJSON **out)
 			if (strcmp(w->r->props[i].name, p->string) == 0)
 				break;
 		op_show(shown, sizeof(shown), p->string);
-		if (i == w->r->nprops || !value_fits(p, w->r->props[i].type)) {
+		if (i == w->r->nprops || !op_schema_json_fits(p, w->r->props[i].type)) {
 			int rc = op_err_set(&w->db->err, OUTPOST_EMISUSE,
 					    "edge property \"%s\": %s", shown,
 					    i == w->r->nprops

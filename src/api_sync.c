@@ -62,23 +62,21 @@ static int local_only_tables(outpost *db, char **out)
 	return rc;
 }
 
+/* This store's own entries (site NULL) after ?1, local_only tables (?2,
+ * a JSON array) left out: what a push sends and `status` counts. */
+#define OWN_ENTRIES                                                          \
+	"FROM _outpost_changes WHERE seq > ?1 AND site IS NULL AND tbl NOT " \
+	"IN (SELECT value FROM json_each(?2))"
 #define LOCAL_SQL                                                            \
-	"SELECT seq, hlc, tbl, op, row_id, vals FROM _outpost_changes "      \
-	"WHERE seq > ?1 AND site IS NULL AND tbl NOT IN (SELECT value FROM " \
-	"json_each(?2)) ORDER BY seq LIMIT ?3"
+	"SELECT seq, hlc, tbl, op, row_id, vals " OWN_ENTRIES                 \
+	" ORDER BY seq LIMIT ?3"
 
+/* A copy of s in the round's strings (room for three per entry is made
+ * before the entries are read). */
 static char *keep(struct round *r, const char *s)
 {
-	char **a;
-	char *copy;
+	char *copy = s ? op_strdup(s) : NULL;
 
-	if (!s)
-		return NULL;
-	a = op_realloc(r->strings, (r->nstrings + 1) * sizeof(*a));
-	if (!a)
-		return NULL;
-	r->strings = a;
-	copy = op_strdup(s);
 	if (copy)
 		r->strings[r->nstrings++] = copy;
 	return copy;
@@ -96,7 +94,8 @@ static int local_entries(void *ctx, int64_t after, size_t max,
 	round_clear(r);
 	*n = 0;
 	*out = NULL;
-	if (!(r->changes = op_calloc(max ? max : 1, sizeof(*r->changes))))
+	if (!(r->changes = op_calloc(max ? max : 1, sizeof(*r->changes))) ||
+	    !(r->strings = op_calloc(3 * (max ? max : 1), sizeof(char *))))
 		return OUTPOST_ENOMEM;
 	rc = op_rel_prepare(&st, r->db->rel, LOCAL_SQL, NULL, &r->db->err);
 	if (rc == OUTPOST_OK)
@@ -228,10 +227,8 @@ int op_api_sync_pending(outpost *db, int64_t after, int64_t *out)
 
 	*out = 0;
 	if (rc == OUTPOST_OK)
-		rc = op_rel_prepare(&st, db->rel, "SELECT count(*) FROM "
-				    "_outpost_changes WHERE seq > ?1 AND site "
-				    "IS NULL AND tbl NOT IN (SELECT value FROM "
-				    "json_each(?2))", NULL, &db->err);
+		rc = op_rel_prepare(&st, db->rel, "SELECT count(*) "
+				    OWN_ENTRIES, NULL, &db->err);
 	if (rc == OUTPOST_OK)
 		rc = op_rel_bind_int(st, 1, after);
 	if (rc == OUTPOST_OK)

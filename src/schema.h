@@ -136,6 +136,10 @@ struct op_column *op_schema_column(const struct op_table *t,
 struct op_reltype *op_schema_reltype(const struct op_schema *s,
 				     const char *name);
 const char *op_schema_type_name(enum op_type t);
+/* 1 if JSON value v (a cJSON) fits a property of type `type`; null
+ * always does (it removes the property). */
+struct cJSON;
+int op_schema_json_fits(const struct cJSON *v, enum op_type type);
 /* 0 if name may name a table, label, type or column (what says which,
  * for the message); else -1 and why (n bytes) says why, as the parser
  * words it. For names that come from elsewhere, such as an import's

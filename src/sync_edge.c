@@ -8,39 +8,6 @@
 
 #include "sync_int.h"
 
-/* Does JSON value v fit a property of type `type` (as edge writes
- * check them, api_graph_write.c)? null always does: it removes it. */
-static int prop_fits(const cJSON *v, enum op_type type)
-{
-	const cJSON *x;
-	int64_t ms;
-
-	if (cJSON_IsNull(v))
-		return 1;
-	switch (type) {
-	case OP_T_INTEGER:
-		return cJSON_IsNumber(v) &&
-		       v->valuedouble == (double)(int64_t)v->valuedouble;
-	case OP_T_REAL:
-		return cJSON_IsNumber(v);
-	case OP_T_BOOLEAN:
-		return cJSON_IsBool(v);
-	case OP_T_JSON:
-		return 1;
-	case OP_T_TEXT_ARRAY:
-		if (!cJSON_IsArray(v))
-			return 0;
-		cJSON_ArrayForEach(x, v) if (!cJSON_IsString(x)) return 0;
-		return 1;
-	case OP_T_TIMESTAMP:
-	case OP_T_DATE:
-		return cJSON_IsString(v) &&
-		       op_time_parse(&ms, v->valuestring) == 0;
-	default:
-		return cJSON_IsString(v);
-	}
-}
-
 static int check_props(struct sync_ctx *x, const struct sync_entry *e,
 		       const cJSON *props)
 {
@@ -64,7 +31,7 @@ static int check_props(struct sync_ctx *x, const struct sync_entry *e,
 			return op_sync_fail(x, e->c, OUTPOST_EPROTO, "\"props\"."
 					    "\"%s\": %s has no such property",
 					    name, e->r->name);
-		if (!prop_fits(p, e->r->props[i].type))
+		if (!op_schema_json_fits(p, e->r->props[i].type))
 			return op_sync_fail(x, e->c, OUTPOST_EPROTO, "\"props\"."
 					    "\"%s\": not a %s value", name,
 					    op_schema_type_name(
