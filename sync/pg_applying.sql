@@ -1,7 +1,7 @@
 -- pg_applying.sql - the guard that keeps central's capture triggers
 -- silent inside outpost's own merges (push, migrate) and only there.
--- Installed first by `outpost central init` and `migrate`: the triggers'
--- WHEN clauses name outpost.applying().
+-- Installed first by `outpost central init` and `migrate`: the capture
+-- triggers name outpost.applying_guard().
 
 -- Is this transaction one of outpost's own merges (push, migrate)? Then
 -- the capture triggers stay silent: the merge logs what it applies. The
@@ -30,6 +30,24 @@ BEGIN
   END IF;
   PERFORM set_config('outpost.applying', CASE WHEN p_on THEN 'on' ELSE 'off'
                                          END, true);
+END
+$$;
+
+-- The capture triggers skip their rows while outpost.applying is 'on' (a
+-- test per row that costs next to nothing); this statement trigger fires
+-- only then, once per statement, and refuses the statement unless the
+-- transaction is one of outpost's own merges. A device that sets
+-- outpost.applying itself gets an error, not silence.
+CREATE OR REPLACE FUNCTION outpost.applying_guard()
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog AS $$
+BEGIN
+  IF NOT outpost.applying() THEN
+    RAISE EXCEPTION 'outpost: outpost.applying is set only inside outpost''s '
+      'own merges; writing %.% with it set is refused (reset it)',
+      TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = '42501';
+  END IF;
+  RETURN NULL;
 END
 $$;
 

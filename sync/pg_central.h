@@ -13,7 +13,7 @@
 #include "util.h"
 
 /* The layout version of outpost's objects (outpost.meta 'format'). */
-#define OP_PG_CENTRAL_FORMAT 1
+#define OP_PG_CENTRAL_FORMAT 2
 /* The commit-order lock every writer of outpost.changes takes first
  * (outpost.log_lock_key() returns it). */
 #define OP_PG_LOG_LOCK_KEY 7305528937441LL

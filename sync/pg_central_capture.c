@@ -149,16 +149,15 @@ static void update_body(struct op_buf *b, const struct op_table *t)
 
 void op_pg_central_sql_capture(struct op_buf *b, const struct op_table *t)
 {
-	struct op_buf fn = {0}, msg = {0};
+	struct op_buf fn = {0}, msg = {0}, tn = {0};
 
 	op_buf_adds(&fn, "outpost_capture.");
 	op_pg_central_ident(&fn, t->name);
 	op_buf_addf(b, "CREATE OR REPLACE FUNCTION %s() RETURNS trigger "
 		    "LANGUAGE plpgsql SECURITY DEFINER SET search_path = "
 		    "pg_catalog, pg_temp AS $outpost$\nDECLARE v jsonb;\n"
-		    "BEGIN\n  IF outpost.applying() THEN RETURN NULL; END "
-		    "IF;\n  IF TG_OP = 'INSERT' "
-		    "THEN\n    v := ", op_buf_str(&fn));
+		    "BEGIN\n  IF TG_OP = 'INSERT' THEN\n    v := ",
+		    op_buf_str(&fn));
 	all_values(b, t);
 	op_buf_adds(b, ";\n    ");
 	log_call(b, t, 'I', "NEW");
@@ -174,16 +173,12 @@ void op_pg_central_sql_capture(struct op_buf *b, const struct op_table *t)
 		op_buf_adds(b, "  ELSE\n    ");
 		log_call(b, t, 'D', "OLD");
 	}
-	op_buf_addf(b, "  END IF;\n  RETURN NULL;\nEND\n$outpost$;\n"
-		    "DROP TRIGGER IF EXISTS outpost_capture ON public.");
-	op_pg_central_ident(b, t->name);
-	op_buf_addf(b, ";\nCREATE TRIGGER outpost_capture AFTER INSERT OR "
-		    "UPDATE OR DELETE ON public.");
-	op_pg_central_ident(b, t->name);
-	/* A merge of outpost's own does not even call the function: the
-	 * WHEN asks outpost.applying() (see sync/pg_push.sql). */
-	op_buf_addf(b, " FOR EACH ROW WHEN (NOT outpost.applying()) EXECUTE "
-		    "FUNCTION %s();\n", op_buf_str(&fn));
+	op_buf_adds(b, "  END IF;\n  RETURN NULL;\nEND\n$outpost$;\n");
+	op_buf_adds(&tn, "public.");
+	op_pg_central_ident(&tn, t->name);
+	op_buf_addf(b, OP_PG_CAPTURE_TRIGGERS("%s", "%s"), op_buf_str(&tn),
+		    op_buf_str(&tn), op_buf_str(&tn), op_buf_str(&fn),
+		    op_buf_str(&tn));
 	op_buf_adds(b, "DROP TRIGGER IF EXISTS outpost_node_delete ON public.");
 	op_pg_central_ident(b, t->name);
 	op_buf_adds(b, ";\n");
@@ -198,6 +193,7 @@ void op_pg_central_sql_capture(struct op_buf *b, const struct op_table *t)
 	}
 	op_buf_free(&fn);
 	op_buf_free(&msg);
+	op_buf_free(&tn);
 }
 
 /* "col" = ANY ((SELECT outpost.my_scope('name'))::type[]): the scalar

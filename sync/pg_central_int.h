@@ -15,6 +15,23 @@ struct op_pg_central {
 /* Install, migrate and add-device take this first: they take turns. */
 #define OP_PG_ADMIN_LOCK_KEY 7305528937442LL
 
+/* The capture triggers: a row trigger that logs direct writes, skipped
+ * while outpost.applying is 'on' (a per-row test that costs next to
+ * nothing, so a push's merge is not slowed by it), and a statement
+ * trigger that fires only then and refuses the statement unless it is
+ * one of outpost's own merges (outpost.applying_guard, pg_applying.sql):
+ * setting outpost.applying by hand does not silence capture. TABLE is
+ * the quoted table name. */
+#define OP_PG_CAPTURE_TRIGGERS(TABLE, FN)                                    \
+	"DROP TRIGGER IF EXISTS outpost_capture ON " TABLE ";\n"             \
+	"DROP TRIGGER IF EXISTS outpost_guard ON " TABLE ";\n"               \
+	"CREATE TRIGGER outpost_capture AFTER INSERT OR UPDATE OR DELETE ON " \
+	TABLE " FOR EACH ROW WHEN (current_setting('outpost.applying', true) " \
+	"IS DISTINCT FROM 'on') EXECUTE FUNCTION " FN "();\n"                \
+	"CREATE TRIGGER outpost_guard AFTER INSERT OR UPDATE OR DELETE ON "   \
+	TABLE " FOR EACH STATEMENT WHEN (current_setting('outpost.applying', " \
+	"true) = 'on') EXECUTE FUNCTION outpost.applying_guard();\n"
+
 /* Run sql (one or more statements, no parameters). On failure err is
  * "doing: <the server's message>". */
 int op_pg_central_exec(struct op_pg_central *c, const char *sql,

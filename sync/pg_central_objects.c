@@ -31,10 +31,13 @@ const char op_pg_central_sql_tables[] =
 	"CHECK (op IN ('I', 'U', 'D')), row_id uuid NOT NULL, vals jsonb, "
 	"scope_name text, scope_value text, device text, at timestamptz NOT "
 	"NULL DEFAULT now());\n"
-	"CREATE INDEX changes_row_idx ON outpost.changes (tbl, row_id);\n"
+	/* scope: a scoped row's scope value, kept with its clock so a row
+	 * central no longer holds (deleted) still has one (an update that
+	 * reaches it is seen by its scope), without an index on the log. */
 	"CREATE TABLE outpost.clocks (tbl text NOT NULL, id uuid NOT NULL, "
 	"row_hlc bigint, row_site bytea, dead boolean NOT NULL DEFAULT false, "
-	"cols jsonb NOT NULL DEFAULT '{}', PRIMARY KEY (tbl, id));\n"
+	"cols jsonb NOT NULL DEFAULT '{}', scope text, PRIMARY KEY (tbl, "
+	"id));\n"
 	"CREATE TABLE outpost.edges (uuid uuid PRIMARY KEY, type text NOT "
 	"NULL, from_uuid uuid NOT NULL, to_uuid uuid NOT NULL, valid_from "
 	"timestamptz, valid_to timestamptz, props jsonb);\n"
@@ -134,15 +137,17 @@ const char op_pg_central_sql_tables[] =
 	"p_vals, p_scope_name, p_scope_value, dev);\n"                        \
 	"  IF NOT p_lww THEN RETURN; END IF;\n"                               \
 	"  IF p_op = 'U' THEN\n"                                              \
-	"    INSERT INTO outpost.clocks AS c (tbl, id, cols) SELECT p_tbl, "  \
-	"p_id, coalesce(jsonb_object_agg(k, jsonb_build_array(h::text, "     \
-	"encode(s, 'hex'))), '{}') FROM jsonb_object_keys(p_vals) AS k ON "   \
-	"CONFLICT (tbl, id) DO UPDATE SET cols = c.cols || EXCLUDED.cols;\n"  \
+	"    INSERT INTO outpost.clocks AS c (tbl, id, cols, scope) SELECT "  \
+	"p_tbl, p_id, coalesce(jsonb_object_agg(k, jsonb_build_array("       \
+	"h::text, encode(s, 'hex'))), '{}'), p_scope_value FROM "            \
+	"jsonb_object_keys(p_vals) AS k ON CONFLICT (tbl, id) DO UPDATE SET " \
+	"cols = c.cols || EXCLUDED.cols, scope = EXCLUDED.scope;\n"          \
 	"  ELSE\n"                                                            \
 	"    INSERT INTO outpost.clocks AS c (tbl, id, row_hlc, row_site, "   \
-	"dead, cols) VALUES (p_tbl, p_id, h, s, p_op = 'D', '{}') ON "        \
-	"CONFLICT (tbl, id) DO UPDATE SET row_hlc = EXCLUDED.row_hlc, "       \
-	"row_site = EXCLUDED.row_site, dead = EXCLUDED.dead, cols = '{}';\n"  \
+	"dead, cols, scope) VALUES (p_tbl, p_id, h, s, p_op = 'D', '{}', "    \
+	"p_scope_value) ON CONFLICT (tbl, id) DO UPDATE SET row_hlc = "       \
+	"EXCLUDED.row_hlc, row_site = EXCLUDED.row_site, dead = "             \
+	"EXCLUDED.dead, cols = '{}', scope = EXCLUDED.scope;\n"              \
 	"  END IF;\nEND\n$outpost$;\n"
 
 /* Edges written directly (a backend, psql): logged like the device logs
@@ -153,8 +158,8 @@ const char op_pg_central_sql_tables[] =
 	"CREATE OR REPLACE FUNCTION outpost.capture_edges() RETURNS trigger " \
 	"LANGUAGE plpgsql SECURITY DEFINER " FN_HEAD                          \
 	"DECLARE c outpost.catalog; v jsonb := '{}';\nBEGIN\n"                \
-	"  IF outpost.applying() OR (TG_OP = 'DELETE' AND "                  \
-	"pg_trigger_depth() > 1) THEN RETURN NULL; END IF;\n"                \
+	"  IF TG_OP = 'DELETE' AND pg_trigger_depth() > 1 THEN RETURN NULL; " \
+	"END IF;\n"                                                          \
 	"  SELECT * INTO c FROM outpost.catalog WHERE kind = 'type' AND name " \
 	"= CASE TG_OP WHEN 'DELETE' THEN OLD.type ELSE NEW.type END;\n"       \
 	"  IF NOT FOUND THEN RAISE EXCEPTION 'outpost: % is not a "          \
@@ -196,10 +201,7 @@ const char op_pg_central_sql_tables[] =
 	"    PERFORM outpost.log_change(c.name, 'D', OLD.uuid, NULL, NULL, "  \
 	"NULL, c.policy = 'lww');\n"                                          \
 	"  END IF;\n  RETURN NULL;\nEND\n$outpost$;\n"                        \
-	"DROP TRIGGER IF EXISTS outpost_capture ON outpost.edges;\n"         \
-	"CREATE TRIGGER outpost_capture AFTER INSERT OR UPDATE OR DELETE ON " \
-	"outpost.edges FOR EACH ROW WHEN (NOT outpost.applying()) EXECUTE "  \
-	"FUNCTION outpost.capture_edges();\n"                                 \
+	OP_PG_CAPTURE_TRIGGERS("outpost.edges", "outpost.capture_edges")      \
 	/* A node's delete takes its edges (TG_ARGV[0]: its key column). */  \
 	"CREATE OR REPLACE FUNCTION outpost.node_deleted() RETURNS trigger "  \
 	"LANGUAGE plpgsql SECURITY DEFINER " FN_HEAD                          \

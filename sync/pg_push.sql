@@ -156,7 +156,7 @@ BEGIN
     f AS (SELECT * FROM one UNION ALL SELECT * FROM many),
     s AS (SELECT f.*, c.row_hlc, c.row_site, coalesce(c.dead, false) AS dead,
                  coalesce(c.cols, '{}') AS cols, x.%2$I IS NOT NULL AS present,
-                 %3$s AS old_scope,
+                 %3$s AS old_scope, c.scope AS clock_scope,
                  f.rop IS NOT NULL AND (c.row_hlc IS NULL OR
                    (f.rh, $2) > (c.row_hlc, c.row_site)) AS rw
             FROM f LEFT JOIN outpost.clocks c ON c.tbl = $1 AND c.id = f.id
@@ -184,12 +184,9 @@ BEGIN
      CASE WHEN p_scope_col IS NULL THEN 'NULL::text'
           -- scoped by its own key (users by id): the row's id is it
           WHEN p_scope_col = p_pk THEN 'a.id::text'
-          -- a row central no longer holds (deleted): the scope its
-          -- entries had, so an update reaching it is seen by its scope
-          ELSE format('coalesce(a.nv->>%L, a.old_scope, (SELECT '
-                      'ch.scope_value FROM outpost.changes ch WHERE '
-                      'ch.tbl = $1 AND ch.row_id = a.id AND ch.scope_value '
-                      'IS NOT NULL ORDER BY ch.sseq DESC LIMIT 1))',
+          -- a row central no longer holds (deleted): the scope kept
+          -- with its clock, so an update reaching it is seen by its scope
+          ELSE format('coalesce(a.nv->>%L, a.old_scope, a.clock_scope)',
                       p_scope_col) END)
   USING p_tbl, p_site, p_edge;
 END
@@ -199,14 +196,16 @@ $fn$;
 CREATE OR REPLACE FUNCTION outpost.push_clocks(p_tbl text, p_site bytea)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO outpost.clocks AS c (tbl, id, row_hlc, row_site, dead, cols)
+  INSERT INTO outpost.clocks AS c (tbl, id, row_hlc, row_site, dead, cols,
+                                   scope)
   SELECT p_tbl, m.id,
          CASE WHEN m.rw THEN m.rh ELSE m.row_hlc END,
          CASE WHEN m.rw THEN p_site ELSE m.row_site END,
          CASE WHEN m.rw THEN m.rop = 'D' ELSE m.dead END,
          CASE WHEN m.rw AND m.rop = 'D' THEN '{}'::jsonb
               WHEN m.rw THEN m.winclk
-              ELSE m.cols || m.winclk END
+              ELSE m.cols || m.winclk END,
+         m.scope_value
     FROM outpost_m m
    -- A row's first insert writes no clock, as on devices: anything
    -- that can reach it later was made after it (PROTOCOL.md).
@@ -215,7 +214,7 @@ BEGIN
       OR m.winclk <> '{}'
   ON CONFLICT ON CONSTRAINT clocks_pkey DO UPDATE SET
     row_hlc = EXCLUDED.row_hlc, row_site = EXCLUDED.row_site,
-    dead = EXCLUDED.dead, cols = EXCLUDED.cols;
+    dead = EXCLUDED.dead, cols = EXCLUDED.cols, scope = EXCLUDED.scope;
 END
 $$;
 

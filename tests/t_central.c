@@ -145,7 +145,7 @@ void test_central_init_creates_tables(struct t *t)
 		  "NEAR:type:lww Place:node:lww catalogue:table:central_wins "
 		  "ledger:table:append_only things:table:lww");
 	CHECK_STR(tc_value(v, &c, "SELECT value FROM outpost.meta WHERE key = "
-			   "'format'"), "1");
+			   "'format'"), "2");
 }
 
 void test_central_init_twice_is_noop(struct t *t)

@@ -219,10 +219,10 @@ void test_central_device_outpost_tables(struct t *t)
 	free(out);
 }
 
-/* A device cannot switch capture off for itself: setting
- * outpost.applying does not make its direct writes silent (only
- * outpost's own merges, marked by central's owner, are), and it cannot
- * mark its transaction. */
+/* A device cannot switch capture off for itself: a direct write with
+ * outpost.applying set is refused (only outpost's own merges, marked by
+ * central's owner, are silent), nothing of it stays, and it cannot mark
+ * its transaction. */
 void test_central_device_cannot_skip_capture(struct t *t)
 {
 	struct tc c;
@@ -233,7 +233,15 @@ void test_central_device_cannot_skip_capture(struct t *t)
 	CHECK_EQ(dev(&out, &c, pw, "BEGIN; SET LOCAL outpost.applying = 'on'; "
 		     "INSERT INTO things (id, n, region) VALUES "
 		     "('0190a000-0000-7000-8000-0000000000c1', 9, 'north'); "
-		     "COMMIT"), 0);
+		     "COMMIT"), 1);
+	CHECK_HAS(out, "outpost.applying is set only inside outpost's own "
+		  "merges; writing public.things with it set is refused");
+	free(out);
+	CHECK_STR(tc_value(v, &c, "SELECT count(*) FROM things WHERE id = "
+			   "'0190a000-0000-7000-8000-0000000000c1'"), "0");
+	/* Without it, the same write is captured. */
+	CHECK_EQ(dev(&out, &c, pw, "INSERT INTO things (id, n, region) VALUES "
+		     "('0190a000-0000-7000-8000-0000000000c1', 9, 'north')"), 0);
 	free(out);
 	CHECK_STR(tc_value(v, &c, "SELECT count(*) FROM outpost.changes WHERE "
 			   "row_id = '0190a000-0000-7000-8000-0000000000c1' "
