@@ -231,6 +231,9 @@ const char op_pg_central_sql_tables[] =
 	"  IF to_regprocedure('outpost.push(uuid,bytea,bigint,bigint)')"       \
 	" IS NOT NULL THEN EXECUTE format('GRANT EXECUTE ON FUNCTION "       \
 	"outpost.push(uuid,bytea,bigint,bigint) TO %I', r); END IF;\n"        \
+	"  IF to_regprocedure('outpost.push_stage()') IS NOT NULL THEN "     \
+	"EXECUTE format('GRANT EXECUTE ON FUNCTION outpost.push_stage() TO " \
+	"%I', r); END IF;\n"                                                  \
 	"  IF to_regprocedure('outpost.hello()') IS NOT NULL THEN EXECUTE "   \
 	"format('GRANT EXECUTE ON FUNCTION outpost.hello() TO %I', r); END "  \
 	"IF;\n"                                                               \

@@ -134,7 +134,7 @@ BEGIN
     WITH e AS (SELECT seq, h, op, uid AS id,
                       CASE WHEN $3 THEN outpost.edge_fields(vals)
                            ELSE vals END AS vals
-                 FROM outpost_e WHERE tbl = $1),
+                 FROM pg_temp.outpost_in WHERE tbl = $1),
     g AS (SELECT id, count(*) AS n FROM e GROUP BY id),
     -- Most rows have one entry in a batch: no folding for them.
     one AS (SELECT e.id, CASE WHEN e.op <> 'U' THEN e.op END AS rop,
@@ -424,7 +424,24 @@ BEGIN
 END
 $fn$;
 
--- The batch the device COPYed into its pg_temp.outpost_in: checked whole,
+-- The session's staging table for a batch, made by central's owner (so
+-- the device can fill it but not change what it is) and kept for the
+-- session; the device COPYs its batch into it, then calls push.
+CREATE OR REPLACE FUNCTION outpost.push_stage()
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
+AS $fn$
+BEGIN
+  IF to_regclass('pg_temp.outpost_in') IS NULL THEN
+    CREATE TEMP TABLE outpost_in (seq bigint, h bigint, tbl text, op text,
+                                  uid uuid, vals jsonb)
+      ON COMMIT DELETE ROWS;
+    EXECUTE format('GRANT INSERT ON pg_temp.outpost_in TO %I', session_user);
+  END IF;
+END
+$fn$;
+
+-- The batch the device COPYed into pg_temp.outpost_in: checked whole,
 -- merged table by table, logged in the device's order, recorded.
 CREATE OR REPLACE FUNCTION outpost.push(p_batch uuid, p_site bytea,
                                         p_from bigint, p_to bigint)
@@ -460,20 +477,26 @@ BEGIN
     RETURN d.pushed_seq; -- a retry of a batch that is in
   END IF;
 
-  -- Entries at or below the device's high-water mark are in already (a
-  -- batch cut again after a crash). A clock, id or values that do not
-  -- parse fail their cast, and PostgreSQL's message names the text.
-  DROP TABLE IF EXISTS outpost_e, outpost_s;
+  -- The batch is in the staging table push_stage() made (it is central's
+  -- owner's: a device's own table of that name, which could be a view
+  -- calling its functions as the owner, is refused). Entries at or below
+  -- the device's high-water mark are in already (a batch cut again after
+  -- a crash).
+  IF NOT EXISTS (SELECT 1 FROM pg_class c
+                  WHERE c.oid = to_regclass('pg_temp.outpost_in')
+                    AND c.relkind = 'r'
+                    AND c.relowner = current_user::regrole) THEN
+    RAISE EXCEPTION 'outpost: the batch is not in outpost.push_stage()''s '
+      'table pg_temp.outpost_in (drop your own table of that name)'
+      USING ERRCODE = '42501';
+  END IF;
+  DELETE FROM pg_temp.outpost_in WHERE seq <= d.pushed_seq;
+  SELECT count(*) INTO n FROM pg_temp.outpost_in;
+  DROP TABLE IF EXISTS outpost_s;
   CREATE TEMP TABLE outpost_s (tbl text, id uuid, scope_value text)
     ON COMMIT DROP;
-  CREATE TEMP TABLE outpost_e ON COMMIT DROP AS
-  SELECT i.seq, i.hlc, i.tbl, i.op, i.id, i.hlc::bigint AS h,
-         i.id::uuid AS uid, i.vals::jsonb AS vals
-    FROM pg_temp.outpost_in i
-   WHERE i.seq IS NULL OR i.seq > d.pushed_seq;
-  GET DIAGNOSTICS n = ROW_COUNT;
 
-  SELECT e.* INTO bad FROM outpost_e e
+  SELECT e.* INTO bad FROM pg_temp.outpost_in e
    WHERE e.seq IS NULL OR e.h IS NULL OR e.h < 0 OR e.op IS NULL
       OR e.op NOT IN ('I', 'U', 'D') OR e.uid IS NULL
       OR (e.op = 'D') <> (e.vals IS NULL OR jsonb_typeof(e.vals) = 'null')
@@ -482,9 +505,9 @@ BEGIN
   IF FOUND THEN
     RAISE EXCEPTION 'outpost: entry % (% % %): malformed (seq, hlc as '
       'decimal text, op I/U/D, a uuid id, vals an object, null for D)',
-      bad.seq, bad.tbl, bad.op, bad.id USING ERRCODE = '22023';
+      bad.seq, bad.tbl, bad.op, bad.uid USING ERRCODE = '22023';
   END IF;
-  SELECT e.seq, e.tbl INTO bad FROM outpost_e e
+  SELECT e.seq, e.tbl INTO bad FROM pg_temp.outpost_in e
    WHERE NOT EXISTS (SELECT 1 FROM outpost.catalog c WHERE c.name = e.tbl)
    ORDER BY e.seq LIMIT 1;
   IF FOUND THEN
@@ -492,24 +515,25 @@ BEGIN
       '(is central''s schema older? outpost central migrate)', bad.seq,
       bad.tbl USING ERRCODE = '42P01';
   END IF;
-  SELECT e.seq, e.tbl, e.op, e.id, c.policy INTO bad FROM outpost_e e
+  SELECT e.seq, e.tbl, e.op, e.uid, c.policy INTO bad
+    FROM pg_temp.outpost_in e
     JOIN outpost.catalog c ON c.name = e.tbl
    WHERE c.policy = 'central_wins' OR (c.policy = 'append_only' AND e.op <> 'I')
    ORDER BY e.seq LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'outpost: entry % (% % %): % is %: %', bad.seq, bad.tbl,
-      bad.op, bad.id, bad.tbl, bad.policy,
+      bad.op, bad.uid, bad.tbl, bad.policy,
       CASE bad.policy WHEN 'central_wins' THEN 'devices cannot change it'
            ELSE 'insert-only' END USING ERRCODE = '42501';
   END IF;
   bound := coalesce((SELECT value::bigint FROM outpost.meta
                       WHERE key = 'hlc_bound_ms'), 86400000);
-  SELECT e.seq, e.tbl, e.id, e.h INTO bad FROM outpost_e e
+  SELECT e.seq, e.tbl, e.uid, e.h INTO bad FROM pg_temp.outpost_in e
    WHERE (e.h >> 16) > now_ms + bound ORDER BY e.seq LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'outpost: entry % (% %): its clock % is more than % ms '
       'ahead of the server''s (is the device''s clock wrong?)', bad.seq,
-      bad.tbl, bad.id,
+      bad.tbl, bad.uid,
       to_char(to_timestamp((bad.h >> 16) / 1000.0) AT TIME ZONE 'UTC',
               'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), bound USING ERRCODE = '22008';
   END IF;
@@ -518,7 +542,7 @@ BEGIN
   PERFORM pg_advisory_xact_lock(outpost.log_lock_key());
   PERFORM outpost.set_applying(true);
   FOR t IN SELECT c.* FROM outpost.catalog c
-            WHERE c.name IN (SELECT DISTINCT tbl FROM outpost_e)
+            WHERE c.name IN (SELECT DISTINCT tbl FROM pg_temp.outpost_in)
             ORDER BY c.name LOOP
     IF t.kind = 'type' THEN
       PERFORM outpost.push_edges(t, p_site);
@@ -531,12 +555,12 @@ BEGIN
                                scope_value, device)
   SELECT e.h, p_site, e.tbl, e.op, e.uid, e.vals, c.scope_name,
          s.scope_value, d.name
-    FROM outpost_e e JOIN outpost.catalog c ON c.name = e.tbl
+    FROM pg_temp.outpost_in e JOIN outpost.catalog c ON c.name = e.tbl
     LEFT JOIN outpost_s s ON s.tbl = e.tbl AND s.id = e.uid
    ORDER BY e.seq;
   -- The server's clock goes past every clock it has seen.
   UPDATE outpost.hlc_state SET last = greatest(last,
-         coalesce((SELECT max(h) FROM outpost_e), 0));
+         coalesce((SELECT max(h) FROM pg_temp.outpost_in), 0));
   UPDATE outpost.devices SET pushed_seq = greatest(pushed_seq, p_to),
          last_push_at = now() WHERE name = d.name;
   INSERT INTO outpost.batches (batch, device, from_seq, to_seq, n, at)
@@ -574,7 +598,8 @@ REVOKE ALL ON FUNCTION outpost.log_lock_key(), outpost.dec_expr(text, text),
   outpost.enc_expr(text, text),
   outpost.push_rows(outpost.catalog, bytea, text),
   outpost.push_edges(outpost.catalog, bytea),
-  outpost.push(uuid, bytea, bigint, bigint), outpost.hello() FROM PUBLIC;
+  outpost.push(uuid, bytea, bigint, bigint), outpost.push_stage(),
+  outpost.hello() FROM PUBLIC;
 DROP FUNCTION IF EXISTS outpost.push(uuid, bytea, bigint, bigint, jsonb);
 DROP FUNCTION IF EXISTS outpost.push_fold(text, bytea, text, text, text);
 -- The capture triggers' WHEN asks outpost.applying() as whoever writes.

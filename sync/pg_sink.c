@@ -167,7 +167,8 @@ static int exec_ok(struct pg_sink *p, const char *sql, const char *what)
 {
 	PGresult *res = PQexec(p->conn, sql);
 
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)
 		return fail(p, res, what);
 	PQclear(res);
 	return OUTPOST_OK;
@@ -176,8 +177,8 @@ static int exec_ok(struct pg_sink *p, const char *sql, const char *what)
 /* COPY the rows into the session's staging table. */
 static int copy_in(struct pg_sink *p, const struct op_buf *rows)
 {
-	PGresult *res = PQexec(p->conn, "COPY pg_temp.outpost_in (seq, hlc, "
-					"tbl, op, id, vals) FROM STDIN");
+	PGresult *res = PQexec(p->conn, "COPY pg_temp.outpost_in (seq, h, "
+					"tbl, op, uid, vals) FROM STDIN");
 	size_t at = 0;
 
 	if (PQresultStatus(res) != PGRES_COPY_IN)
@@ -232,11 +233,7 @@ static int pg_push(struct op_sink *s, const struct op_change *c, size_t n,
 	if (rc == OUTPOST_OK)
 		rc = exec_ok(p, "BEGIN", "push");
 	if (rc == OUTPOST_OK)
-		rc = exec_ok(p, "CREATE TEMP TABLE IF NOT EXISTS outpost_in "
-				"(seq bigint, hlc text, tbl text, op text, id "
-				"text, vals text) ON COMMIT DELETE ROWS; "
-				"GRANT SELECT ON pg_temp.outpost_in TO PUBLIC",
-			     "push");
+		rc = exec_ok(p, "SELECT outpost.push_stage()", "push");
 	if (rc == OUTPOST_OK)
 		rc = copy_in(p, &rows);
 	op_buf_free(&rows);

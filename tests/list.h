@@ -211,3 +211,4 @@ TEST(sync_pg, parked_value_survives_reinsert)
 /* sync_fault: cut connections and a restarted server, nothing lost */
 TEST(sync_fault, connection_cut)
 TEST(sync_fault, server_restart)
+TEST(central_device, staging_is_owners)

@@ -289,3 +289,36 @@ void test_central_device_admin_password_file(struct t *t)
 	CHECK_HAS(out, "connecting to central PostgreSQL: ");
 	free(out);
 }
+
+/* push reads the batch from pg_temp.outpost_in as central's owner, so the
+ * table must be the one outpost.push_stage() made: a device's own table
+ * or view of that name (a view could call the device's functions with
+ * the owner's rights) is refused before anything is read, and the
+ * device cannot drop or change the staged one. */
+void test_central_device_staging_is_owners(struct t *t)
+{
+	struct tc c;
+	char pw[128], *out = NULL, v[4096];
+
+	if (device_setup(t, &c, "tab-t", pw) != 0)
+		return;
+	CHECK_EQ(dev(&out, &c, pw, "CREATE TEMP VIEW outpost_in AS SELECT "
+		     "1::bigint AS seq, 1::bigint AS h, 'things'::text AS tbl, "
+		     "'D'::text AS op, '0190a000-0000-7000-8000-000000000001'"
+		     "::uuid AS uid, NULL::jsonb AS vals; SELECT outpost.push("
+		     "gen_random_uuid(), '\\x0102030405060708090a0b0c0d0e0f10', "
+		     "1, 1)"), 1);
+	CHECK_HAS(out, "the batch is not in outpost.push_stage()'s table "
+		  "pg_temp.outpost_in");
+	free(out);
+	CHECK_STR(tc_value(v, &c, "SELECT count(*) FROM things"), "2");
+	CHECK_EQ(dev(&out, &c, pw, "SELECT outpost.push_stage(); DROP TABLE "
+		     "pg_temp.outpost_in"), 1);
+	CHECK_HAS(out, "must be owner of table outpost_in");
+	free(out);
+	CHECK_EQ(dev(&out, &c, pw, "SELECT outpost.push_stage(); CREATE "
+		     "TRIGGER x AFTER INSERT ON pg_temp.outpost_in EXECUTE "
+		     "FUNCTION outpost.applying_guard()"), 1);
+	CHECK_HAS(out, "permission denied");
+	free(out);
+}
