@@ -56,11 +56,16 @@ int op_rel_open(struct op_rel **out, const char *path, int create,
 		return rc;
 	}
 	sqlite3_busy_timeout(rel->db, (int)busy_ms);
-	/* FULL: a kiosk must not lose a committed write on power loss. */
+	/* FULL: a kiosk must not lose a committed write on power loss.
+	 * cache_size: a writer's transaction (a pulled batch, an import)
+	 * touches pages all over random-uuid indexes; SQLite's default 2 MiB
+	 * cache spills them to the WAL and reads them back many times over.
+	 * 32 MiB is an upper bound, taken only as pages are used. */
 	rc = op_rel_exec(rel,
 			 read_only ? "PRAGMA foreign_keys=ON;"
 				   : "PRAGMA journal_mode=WAL;"
 				     "PRAGMA synchronous=FULL;"
+				     "PRAGMA cache_size=-32768;"
 				     "PRAGMA foreign_keys=ON;",
 			 err);
 	if (rc == OUTPOST_OK)
