@@ -21,6 +21,10 @@ struct op_change {
 	char op;	    /* 'I', 'U', 'D' */
 	const char *row_id;
 	const char *values; /* JSON object of changed columns, or NULL */
+	/* A bulk import is one log entry (seq) for many rows and edges; it
+	 * travels as one change per row and edge, numbered 0.. by sub. 0
+	 * for every other entry. */
+	uint32_t sub;
 };
 
 /* Changes pulled from a remote, and the remote's position after them.
