@@ -217,20 +217,26 @@ OUTPOST_API int outpost_status_get(outpost_status *out, outpost *db);
 OUTPOST_API int outpost_remote_set_pg(outpost *db, const char *conninfo,
 				      const char *password_file);
 
+/* A batch ends at `batch` changes or once its values reach about
+ * `batch_bytes`, whichever comes first (a single larger change still
+ * travels, alone). Version 1 callers (no batch_bytes) are accepted. */
 typedef struct outpost_sync_opts {
 	unsigned version;
-	long long batch; /* changes per push or pull batch; 0 = 1000 */
+	long long batch;       /* changes per batch; 0 = 10,000 */
+	long long batch_bytes; /* bytes of values per batch; 0 = 8 MiB */
 } outpost_sync_opts;
-#define OUTPOST_SYNC_OPTS_VERSION 1u
-#define OUTPOST_SYNC_OPTS_INIT {OUTPOST_SYNC_OPTS_VERSION, 0}
+#define OUTPOST_SYNC_OPTS_VERSION 2u
+#define OUTPOST_SYNC_OPTS_INIT {OUTPOST_SYNC_OPTS_VERSION, 0, 0}
 
+/* Version 1 callers (no batches) are accepted. */
 typedef struct outpost_sync_result {
 	unsigned version;
-	long long pushed; /* this store's changes central took */
-	long long pulled; /* central's changes received */
-	int transient;	  /* the failure may pass by itself: try again */
+	long long pushed;  /* this store's changes central took */
+	long long pulled;  /* central's changes received */
+	int transient;	   /* the failure may pass by itself: try again */
+	long long batches; /* push and pull batches */
 } outpost_sync_result;
-#define OUTPOST_SYNC_RESULT_VERSION 1u
+#define OUTPOST_SYNC_RESULT_VERSION 2u
 
 /* One round with central: push this store's changes after the push
  * cursor, then pull the others' after the pull cursor; every batch is

@@ -3,6 +3,7 @@
  * sees the store through struct op_sync_store; the callbacks here read
  * this store's own log entries, apply pulled ones (api_sync_apply.c) and
  * keep the cursors and the outcome that `status` shows. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,13 @@
 #include "api_remote_int.h"
 #include "sink.h"
 
-#define SYNC_BATCH_DEFAULT 1000
+#define SYNC_BATCH_DEFAULT 10000
 #define WATCH_BACKOFF_MAX_MS (5u * 60u * 1000u)
 
 /* What the callbacks share during one round. */
 struct round {
 	outpost *db;
+	size_t batch_bytes; /* a push batch's values, about */
 	char *local_only; /* JSON array of local_only tables: never pushed */
 	struct op_change *changes;
 	char **strings; /* what changes[] points into */
@@ -89,6 +91,7 @@ static int local_entries(void *ctx, int64_t after, size_t max,
 {
 	struct round *r = ctx;
 	struct op_stmt *st = NULL;
+	size_t bytes = 0;
 	int rc;
 
 	round_clear(r);
@@ -104,7 +107,9 @@ static int local_entries(void *ctx, int64_t after, size_t max,
 		rc = op_rel_bind_text(st, 2, r->local_only);
 	if (rc == OUTPOST_OK)
 		rc = op_rel_bind_int(st, 3, (int64_t)max);
-	while (rc == OUTPOST_OK &&
+	/* The batch ends once its values pass the byte bound (64 bytes
+	 * stand for the rest of an entry), as central's pull does. */
+	while (rc == OUTPOST_OK && (*n == 0 || bytes < r->batch_bytes) &&
 	       (rc = op_rel_step(st, &r->db->err)) == OP_ROW) {
 		struct op_change *c = &r->changes[*n];
 		const char *op = op_rel_col_text(st, 3);
@@ -129,6 +134,7 @@ static int local_entries(void *ctx, int64_t after, size_t max,
 			rc = OUTPOST_EREFUSED;
 		} else {
 			(*n)++;
+			bytes += 64 + (c->values ? strlen(c->values) : 0);
 			rc = OUTPOST_OK;
 		}
 	}
@@ -240,9 +246,10 @@ int op_api_sync_pending(outpost *db, int64_t after, int64_t *out)
 	return rc == OP_ROW ? OUTPOST_OK : rc;
 }
 
-static int round_run(outpost *db, size_t batch, outpost_sync_result *res)
+static int round_run(outpost *db, size_t batch, size_t batch_bytes,
+		     outpost_sync_result *res)
 {
-	struct round r = {db, NULL, NULL, NULL, 0};
+	struct round r = {db, batch_bytes, NULL, NULL, NULL, 0};
 	struct op_sync_store st;
 	struct op_sync_counts counts = {0, 0, 0};
 	struct op_sink *sink = NULL;
@@ -262,6 +269,7 @@ static int round_run(outpost *db, size_t batch, outpost_sync_result *res)
 	st.site = db->site;
 	st.schema_name = name ? name : "";
 	st.schema_version = ver ? strtoll(ver, NULL, 10) : 0;
+	st.batch_bytes = batch_bytes;
 	st.local = local_entries;
 	st.apply = apply_pulled;
 	st.cursor_get = cursor_get;
@@ -287,6 +295,7 @@ static int round_run(outpost *db, size_t batch, outpost_sync_result *res)
 	}
 	res->pushed = (long long)counts.pushed;
 	res->pulled = (long long)counts.pulled;
+	res->batches = (long long)counts.batches;
 	res->transient = transient;
 	round_clear(&r);
 	op_free(r.local_only);
@@ -300,19 +309,29 @@ static int round_run(outpost *db, size_t batch, outpost_sync_result *res)
 int outpost_sync(outpost *db, const outpost_sync_opts *opts,
 		 outpost_sync_result *out)
 {
-	outpost_sync_result res = {OUTPOST_SYNC_RESULT_VERSION, 0, 0, 0};
+	outpost_sync_result res = {OUTPOST_SYNC_RESULT_VERSION, 0, 0, 0, 0};
 	long long batch = opts ? opts->batch : 0;
+	/* batch_bytes came with version 2: a version 1 struct ends before */
+	long long bytes = opts && opts->version >= 2 ? opts->batch_bytes : 0;
 	int rc;
 
-	if (!db || (opts && opts->version != OUTPOST_SYNC_OPTS_VERSION) ||
-	    (out && out->version != OUTPOST_SYNC_RESULT_VERSION) || batch < 0)
+	if (!db || (opts && (opts->version < 1 || opts->version >
+			     OUTPOST_SYNC_OPTS_VERSION)) ||
+	    (out && (out->version < 1 ||
+		     out->version > OUTPOST_SYNC_RESULT_VERSION)) ||
+	    batch < 0 || bytes < 0)
 		return OUTPOST_EMISUSE;
 	if (db->read_only)
 		return op_err_set(&db->err, OUTPOST_EMISUSE, "the store is "
 				  "open read-only");
-	rc = round_run(db, batch ? (size_t)batch : SYNC_BATCH_DEFAULT, &res);
-	if (out)
-		*out = res;
+	rc = round_run(db, batch ? (size_t)batch : SYNC_BATCH_DEFAULT,
+		       bytes ? (size_t)bytes : OP_SYNC_BATCH_BYTES, &res);
+	if (out) {
+		/* A version 1 struct ends before batches. */
+		res.version = out->version;
+		memcpy(out, &res, out->version >= 2 ? sizeof(res)
+			      : offsetof(outpost_sync_result, batches));
+	}
 	return rc;
 }
 
@@ -335,7 +354,7 @@ int outpost_sync_watch(outpost *db, const outpost_sync_opts *opts,
 		return OUTPOST_EMISUSE;
 	for (;;) {
 		outpost_sync_result res = {OUTPOST_SYNC_RESULT_VERSION, 0, 0,
-					   0};
+					   0, 0};
 		int rc = outpost_sync(db, opts, &res);
 		unsigned wait, waited;
 

@@ -14,10 +14,18 @@
 #include "sink.h"
 #include "util.h"
 
+/* At most $3 entries after $1, not this site's ($2), and no more of them
+ * than fit in $4 bytes of values (the first always comes); avail says
+ * how many the row bound alone would give, so a batch the byte bound
+ * cut is known to have more behind it. 64 bytes stand for the rest of a
+ * row. */
 #define PG_PULL_SQL                                                          \
 	"SELECT sseq, hlc::text, encode(site, 'hex'), tbl, op, row_id::text, " \
-	"vals::text FROM outpost.changes WHERE sseq > $1 AND site <> $2 "     \
-	"ORDER BY sseq LIMIT $3"
+	"vals::text, avail FROM (SELECT c.*, count(*) OVER () AS avail, "     \
+	"sum(coalesce(octet_length(c.vals::text), 0) + 64) OVER (ORDER BY "   \
+	"c.sseq) AS upto FROM (SELECT * FROM outpost.changes WHERE sseq > $1 " \
+	"AND site <> $2 ORDER BY sseq LIMIT $3) c) x WHERE upto - "           \
+	"coalesce(octet_length(vals::text), 0) - 64 < $4 ORDER BY sseq"
 
 struct pg_sink {
 	struct op_sink base;
@@ -305,11 +313,11 @@ static int parse_row(struct pg_sink *p, int row, uint64_t after,
 }
 
 static int pg_pull(struct op_sink *s, uint64_t after, size_t max,
-		   struct op_batch *out)
+		   size_t max_bytes, struct op_batch *out)
 {
 	struct pg_sink *p = (struct pg_sink *)s;
-	char from[24], lim[24];
-	const char *params[3] = {from, p->site_param, lim};
+	char from[24], lim[24], bytes[24];
+	const char *params[4] = {from, p->site_param, lim, bytes};
 	int i, n, rc = OUTPOST_OK;
 
 	PQclear(p->pulled);
@@ -320,7 +328,8 @@ static int pg_pull(struct op_sink *s, uint64_t after, size_t max,
 	out->next = after;
 	snprintf(from, sizeof(from), "%llu", (unsigned long long)after);
 	snprintf(lim, sizeof(lim), "%zu", max);
-	p->pulled = PQexecParams(p->conn, PG_PULL_SQL, 3, NULL, params, NULL,
+	snprintf(bytes, sizeof(bytes), "%zu", max_bytes);
+	p->pulled = PQexecParams(p->conn, PG_PULL_SQL, 4, NULL, params, NULL,
 				 NULL, 0);
 	if (PQresultStatus(p->pulled) != PGRES_TUPLES_OK) {
 		rc = fail(p, p->pulled, "pull");
@@ -328,6 +337,11 @@ static int pg_pull(struct op_sink *s, uint64_t after, size_t max,
 		return rc;
 	}
 	n = PQntuples(p->pulled);
+	if (PQnfields(p->pulled) != 8) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "pull: central answered "
+			 "%d columns, not 8", PQnfields(p->pulled));
+		return OUTPOST_EPROTO;
+	}
 	if (n == 0)
 		return OUTPOST_OK;
 	if (!(p->changes = op_calloc((size_t)n, sizeof(*p->changes)))) {
@@ -341,6 +355,7 @@ static int pg_pull(struct op_sink *s, uint64_t after, size_t max,
 	out->changes = p->changes;
 	out->n = (size_t)n;
 	out->next = (uint64_t)p->changes[n - 1].seq;
+	out->more = strtoll(PQgetvalue(p->pulled, 0, 7), NULL, 10) > (long long)n;
 	return OUTPOST_OK;
 }
 

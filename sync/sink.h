@@ -33,6 +33,7 @@ struct op_batch {
 	struct op_change *changes;
 	size_t n;
 	uint64_t next; /* remote cursor to ask from next time */
+	int more;      /* cut short by the byte bound: there is more */
 };
 
 /* What the remote says about itself and this device before a sync. */
@@ -54,9 +55,10 @@ struct op_sink_ops {
 	 * *acked is the device's high-water mark the remote now holds. */
 	int (*push)(struct op_sink *, const struct op_change *, size_t n,
 		    int64_t *acked);
-	/* Remote changes after `after`, not this site's own, at most max. */
+	/* Remote changes after `after`, not this site's own, at most max,
+	 * and values of about max_bytes at most (at least one change). */
 	int (*pull)(struct op_sink *, uint64_t after, size_t max,
-		    struct op_batch *out);
+		    size_t max_bytes, struct op_batch *out);
 	void (*close)(struct op_sink *); /* frees the sink */
 };
 
@@ -79,9 +81,14 @@ int op_pg_conninfo_check(const char *conninfo, char *errmsg, size_t errlen);
 
 /* ---- the engine (sync.c) ------------------------------------------- */
 
+/* The default byte bound of a batch: what a batch's values may take,
+ * about, so a batch of long rows stays within a device's memory. */
+#define OP_SYNC_BATCH_BYTES (8u << 20)
+
 /* What the engine needs from the store. local hands out this store's own
- * entries after seq `after` (at most max; *out stays valid until the
- * next call); apply applies pulled changes and moves the pull cursor in
+ * entries after seq `after` (at most max, and values of about
+ * batch_bytes at most, at least one; *out stays valid until the next
+ * call); apply applies pulled changes and moves the pull cursor in
  * one transaction; the cursors are the store's consumer rows. Each
  * returns OUTPOST_OK or an OUTPOST_E* code with *errmsg set. */
 struct op_sync_store {
@@ -89,6 +96,7 @@ struct op_sync_store {
 	const uint8_t *site;
 	const char *schema_name; /* "" if none */
 	int64_t schema_version;
+	size_t batch_bytes; /* a batch's values, about; 0: OP_SYNC_BATCH_BYTES */
 	int (*local)(void *ctx, int64_t after, size_t max,
 		     const struct op_change **out, size_t *n, char *errmsg,
 		     size_t errlen);

@@ -115,9 +115,11 @@ static int pull_all(struct op_sink *sink, const struct op_sync_store *st,
 		return rc;
 	}
 	for (;;) {
-		struct op_batch b = {NULL, 0, 0};
+		struct op_batch b = {NULL, 0, 0, 0};
 
-		rc = sink->ops->pull(sink, (uint64_t)at, batch, &b);
+		rc = sink->ops->pull(sink, (uint64_t)at, batch,
+				     st->batch_bytes ? st->batch_bytes
+						     : OP_SYNC_BATCH_BYTES, &b);
 		if (rc != OUTPOST_OK) {
 			say(errmsg, errlen, "pull", sink->errmsg);
 			return rc;
@@ -131,7 +133,7 @@ static int pull_all(struct op_sink *sink, const struct op_sync_store *st,
 		at = (int64_t)b.next;
 		out->pulled += b.n;
 		out->batches++;
-		if (b.n < batch)
+		if (b.n < batch && !b.more)
 			return OUTPOST_OK;
 	}
 }

@@ -61,11 +61,12 @@ static int fake_push(struct op_sink *s, const struct op_change *c, size_t n,
 }
 
 static int fake_pull(struct op_sink *s, uint64_t after, size_t max,
-		     struct op_batch *out)
+		     size_t max_bytes, struct op_batch *out)
 {
 	struct fake_sink *f = (struct fake_sink *)s;
 	size_t i = 0;
 
+	(void)max_bytes;
 	while (i < f->nremote && (uint64_t)f->remote[i].seq <= after)
 		i++;
 	out->changes = f->remote + i;

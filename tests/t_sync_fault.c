@@ -137,3 +137,41 @@ void test_sync_fault_server_restart(struct t *t)
 	CHECK(WIFEXITED(status));
 	CHECK_EQ(WEXITSTATUS(status), 0);
 }
+
+/* Batches are bounded by bytes as well as by count, on push and on pull:
+ * 40 changes of about 1 KiB each with --batch-bytes 4096 travel four to
+ * a batch, and one change larger than the bound travels alone. */
+void test_sync_fault_batch_bytes(struct t *t)
+{
+	struct central c;
+	struct device a, b;
+	char *out = NULL, ra[1024], rb[1024];
+
+	if (central_up(t, &c) != 0 ||
+	    device_up(t, &c, &a, "a", "--scope family=smith") != 0 ||
+	    device_up(t, &c, &b, "b", "--scope family=smith") != 0)
+		return;
+	CHECK_EQ(on(NULL, &a, "sql \"WITH RECURSIVE n(i) AS (SELECT 1 UNION "
+		    "ALL SELECT i + 1 FROM n WHERE i < 40) INSERT INTO "
+		    "notes(fam, title, n) SELECT 'smith', printf('%.*c', 1000, "
+		    "'x'), i FROM n; INSERT INTO notes(fam, title, n) VALUES "
+		    "('smith', printf('%.*c', 10000, 'y'), 41)\""), 0);
+	CHECK_EQ(on(&out, &a, "sync --batch-bytes 4096"), 0);
+	CHECK_STR(out, "synced: pushed 41, pulled 0 (11 batches)\n");
+	free(out);
+	CHECK_EQ(t_pg_psql(&out, c.db, T_PG_ADMIN, NULL, "SELECT count(*), "
+			   "max(n) FROM outpost.batches"), 0);
+	CHECK_STR(out, "11|4\n");
+	free(out);
+	CHECK_EQ(on(&out, &b, "sync --batch-bytes 4096"), 0);
+	CHECK_STR(out, "synced: pushed 0, pulled 41 (11 batches)\n");
+	free(out);
+	rows(ra, sizeof(ra), &a, "SELECT count(*), sum(length(title)), "
+	     "sum(n) FROM notes");
+	CHECK_STR(rows(rb, sizeof(rb), &b, "SELECT count(*), "
+		       "sum(length(title)), sum(n) FROM notes"), ra);
+	CHECK_HAS(ra, "41,50000,861");
+	CHECK_EQ(on(&out, &b, "sync --batch-bytes 100"), 2);
+	CHECK_HAS(out, "--batch-bytes takes 1024 to 1073741824");
+	free(out);
+}

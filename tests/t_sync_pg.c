@@ -132,10 +132,10 @@ void test_sync_pg_round_trip(struct t *t)
 		    "12, 2.5, NULL); INSERT INTO points(fam, amount) VALUES "
 		    "('smith', 5)\""), 0);
 	CHECK_EQ(on(&out, &a, "sync"), 0);
-	CHECK_STR(out, "synced: pushed 3, pulled 0\n");
+	CHECK_STR(out, "synced: pushed 3, pulled 0 (1 batch)\n");
 	free(out);
 	CHECK_EQ(on(&out, &b, "sync"), 0);
-	CHECK_STR(out, "synced: pushed 0, pulled 3\n");
+	CHECK_STR(out, "synced: pushed 0, pulled 3 (1 batch)\n");
 	free(out);
 	rows(ra, sizeof(ra), &a, "SELECT id, fam, title, n, w, tags FROM "
 	     "notes ORDER BY id");
@@ -218,7 +218,7 @@ void test_sync_pg_central_writes_reach_devices(struct t *t)
 			   "'from the web'), ('jones', 'not yours')"), 0);
 	free(out);
 	CHECK_EQ(on(&out, &a, "sync"), 0);
-	CHECK_STR(out, "synced: pushed 0, pulled 4\n");
+	CHECK_STR(out, "synced: pushed 0, pulled 4 (1 batch)\n");
 	free(out);
 	CHECK_STR(rows(ra, sizeof(ra), &a, "SELECT word FROM Word ORDER BY "
 		       "word"), "word\nact\naction\n");
@@ -294,7 +294,7 @@ void test_sync_pg_retry_applies_once(struct t *t)
 	CHECK_EQ(t_sh(NULL, "sqlite3 '%s/store.db' \"UPDATE _outpost_cursors "
 		      "SET seq = 0 WHERE consumer = 'pg_push'\"", a.dir), 0);
 	CHECK_EQ(on(&out, &a, "sync --batch 2"), 0);
-	CHECK_STR(out, "synced: pushed 0, pulled 0\n");
+	CHECK_STR(out, "synced: pushed 0, pulled 0 (0 batches)\n");
 	free(out);
 	CHECK_EQ(t_pg_psql(&out, c.db, T_PG_ADMIN, NULL,
 			   "SELECT count(*), sum(amount) FROM points"), 0);
@@ -328,7 +328,7 @@ void test_sync_pg_large_pull_keeps_triggers(struct t *t)
 		 0);
 	CHECK_EQ(on(NULL, &a, "sync"), 0);
 	CHECK_EQ(on(&out, &b, "sync"), 0);
-	CHECK_STR(out, "synced: pushed 0, pulled 600\n");
+	CHECK_STR(out, "synced: pushed 0, pulled 600 (1 batch)\n");
 	free(out);
 	CHECK_STR(rows(after, sizeof(after), &b, "SELECT name, sql FROM "
 		       "sqlite_master WHERE type = 'trigger' ORDER BY name"),

@@ -19,13 +19,15 @@ const char cli_remote_help[] =
 
 const char cli_sync_help[] =
 	"usage: outpost [-d DIR] sync [--watch] [--interval SECONDS] "
-	"[--batch N]\n"
+	"[--batch N]\n                            [--batch-bytes N]\n"
 	"Push this store's changes to central PostgreSQL, then pull the "
 	"others'.\nEvery batch is all or nothing on both sides: an interrupted "
 	"sync loses\nnothing and applies nothing twice. --watch keeps syncing "
 	"every --interval\nseconds (default 30), waits longer after each "
 	"failure (up to 5 minutes),\nand stops cleanly on SIGINT or SIGTERM. "
-	"Exit 1 if a one-off sync failed.\n";
+	"Exit 1 if a one-off sync failed.\nA batch holds at most --batch "
+	"changes (default 10000) and about\n--batch-bytes of values (default "
+	"8 MiB; a larger single change goes alone).\n";
 
 int cli_remote(outpost *db, int argc, char **argv)
 {
@@ -69,7 +71,8 @@ static int should_stop(void *ctx)
 
 static void report(const outpost_sync_result *r)
 {
-	printf("synced: pushed %lld, pulled %lld\n", r->pushed, r->pulled);
+	printf("synced: pushed %lld, pulled %lld (%lld batch%s)\n", r->pushed,
+	       r->pulled, r->batches, r->batches == 1 ? "" : "es");
 	fflush(stdout);
 }
 
@@ -93,7 +96,7 @@ static int on_round(void *ctx, int rc, const outpost_sync_result *r,
 int cli_sync(outpost *db, int argc, char **argv)
 {
 	outpost_sync_opts opts = OUTPOST_SYNC_OPTS_INIT;
-	outpost_sync_result res = {OUTPOST_SYNC_RESULT_VERSION, 0, 0, 0};
+	outpost_sync_result res = {OUTPOST_SYNC_RESULT_VERSION, 0, 0, 0, 0};
 	long interval = 30;
 	int watch = 0, i;
 
@@ -111,6 +114,12 @@ int cli_sync(outpost *db, int argc, char **argv)
 			opts.batch = strtoll(argv[++i], &end, 10);
 			if (*end || opts.batch < 1 || opts.batch > 1000000)
 				return cli_usage("--batch takes 1 to 1000000");
+		} else if (!strcmp(argv[i], "--batch-bytes") && i + 1 < argc) {
+			opts.batch_bytes = strtoll(argv[++i], &end, 10);
+			if (*end || opts.batch_bytes < 1024 ||
+			    opts.batch_bytes > (1LL << 30))
+				return cli_usage("--batch-bytes takes 1024 to "
+						 "1073741824");
 		} else
 			return cli_usage("sync: unknown option %s", argv[i]);
 	}
