@@ -213,3 +213,37 @@ TEST(sync_fault, connection_cut)
 TEST(sync_fault, server_restart)
 TEST(central_device, staging_is_owners)
 TEST(sync_fault, batch_bytes)
+
+/* neo4j_http: the Neo4j HTTP client against a scripted fake server:
+ * discovery, both interfaces, failure classes and retries, exact big
+ * integers, credentials; its answer parser table-driven and fuzzed */
+TEST(neo4j_http, discover_query_v2)
+TEST(neo4j_http, discover_tx)
+TEST(neo4j_http, discover_legacy)
+TEST(neo4j_http, discover_not_neo4j)
+TEST(neo4j_http, v2_statements)
+TEST(neo4j_http, tx_statements)
+TEST(neo4j_http, v2_202_errors)
+TEST(neo4j_http, client_errors)
+TEST(neo4j_http, retry_then_ok)
+TEST(neo4j_http, retries_bounded)
+TEST(neo4j_http, too_big)
+TEST(neo4j_http, cut_connections)
+TEST(neo4j_http, timeout)
+TEST(neo4j_http, big_integers)
+TEST(neo4j_http, basic_auth)
+TEST(neo4j_http, bearer_auth)
+TEST(neo4j_http, options_refused)
+TEST(neo4j_http, parse_table)
+TEST(neo4j_http, parse_fuzz)
+
+/* neo4j_env: the test Neo4j 3.1.1, the Query API v2 stand-in in front of
+ * it and the Cypher linter (tests/neo4j/) */
+TEST(neo4j_env, start)
+TEST(neo4j_env, transactional)
+TEST(neo4j_env, restart)
+TEST(neo4j_env, standin_query)
+TEST(neo4j_env, standin_typed)
+TEST(neo4j_env, standin_errors)
+TEST(neo4j_env, standin_faults)
+TEST(neo4j_env, lint)

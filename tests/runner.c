@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "neo4j_harness.h"
 #include "pg_harness.h"
 
 static const struct {
@@ -79,6 +80,7 @@ int main(int argc, char **argv)
 	size_t i, passed = 0, failed = 0;
 
 	t_pg_setup(); /* a PostgreSQL server only if a test asks for it */
+	t_neo4j_setup(); /* so is Neo4j */
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		if (argc > 1 && argv[1][0] &&
 		    strcmp(argv[1], tests[i].module) != 0)
@@ -89,6 +91,7 @@ int main(int argc, char **argv)
 			failed++;
 	}
 	t_pg_cleanup();
+	t_neo4j_cleanup();
 	printf("%zu passed, %zu failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
