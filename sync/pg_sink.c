@@ -91,7 +91,7 @@ static int pg_hello(struct op_sink *s, const uint8_t site[16],
 	res = PQexec(p->conn, "SELECT device, pushed_seq, schema_name, "
 			      "schema_version FROM outpost.hello()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		return fail(p, res, "hello");
+		return fail(p, res, "connect");
 	if (PQntuples(res) != 1) {
 		snprintf(s->errmsg, sizeof(s->errmsg), "hello: role %s is not "
 			 "a registered outpost device (outpost central "

@@ -65,7 +65,7 @@ struct op_sink_ops {
 /* Implementations put this first, so a pg_sink * is also an op_sink *. */
 struct op_sink {
 	const struct op_sink_ops *ops;
-	char errmsg[512];
+	char errmsg[512]; /* "push: why", "pull: why", "connect: why" */
 	/* The failure was the network or the server going away (retry
 	 * later), not a refusal (which needs a person). */
 	int transient;

@@ -84,7 +84,7 @@ static int push_all(struct op_sink *sink, const struct op_sync_store *st,
 			return rc;
 		rc = sink->ops->push(sink, c, n, &acked);
 		if (rc != OUTPOST_OK) {
-			say(errmsg, errlen, "push", sink->errmsg);
+			snprintf(errmsg, errlen, "%s", sink->errmsg);
 			return rc;
 		}
 		if (acked < c[n - 1].seq) {
@@ -121,7 +121,7 @@ static int pull_all(struct op_sink *sink, const struct op_sync_store *st,
 				     st->batch_bytes ? st->batch_bytes
 						     : OP_SYNC_BATCH_BYTES, &b);
 		if (rc != OUTPOST_OK) {
-			say(errmsg, errlen, "pull", sink->errmsg);
+			snprintf(errmsg, errlen, "%s", sink->errmsg);
 			return rc;
 		}
 		if (b.n == 0 && b.next <= (uint64_t)at)
@@ -155,7 +155,7 @@ int op_sync_run(struct op_sink *sink, const struct op_sync_store *st,
 	snprintf(pull_cursor, sizeof(pull_cursor), "%s_pull", cursor_prefix);
 	rc = sink->ops->hello(sink, st->site, &h);
 	if (rc != OUTPOST_OK)
-		say(errmsg, errlen, "connect", sink->errmsg);
+		snprintf(errmsg, errlen, "%s", sink->errmsg);
 	if (rc == OUTPOST_OK)
 		rc = check_schema(st, &h, errmsg, errlen);
 	if (rc == OUTPOST_OK)

@@ -1112,6 +1112,9 @@ static int run(struct sim *s)
 	return -1;
 }
 
+/* Declared here while it is not in tests/list.h (see the top). */
+void test_sync_central_converge(struct t *t);
+
 void test_sync_central_converge(struct t *t)
 {
 	struct sim *s = calloc(1, sizeof(*s));

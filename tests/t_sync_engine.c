@@ -50,7 +50,7 @@ static int fake_push(struct op_sink *s, const struct op_change *c, size_t n,
 		/* Applied, but the answer never came back. */
 		if (f->fail_ack && c[n - 1].seq > f->has)
 			f->has = c[n - 1].seq;
-		snprintf(s->errmsg, sizeof(s->errmsg), "connection reset");
+		snprintf(s->errmsg, sizeof(s->errmsg), "push: connection reset");
 		s->transient = 1;
 		return OUTPOST_ENET;
 	}
