@@ -164,6 +164,11 @@ void op_schema_unique_index_name(struct op_buf *b, const struct op_table *t,
 				 const struct op_column *c);
 /* Clock table for an lww table, and the capture and guard triggers. */
 void op_schema_sql_capture(struct op_buf *b, const struct op_table *t);
+/* The SQL expression the insert trigger logs as vals: a JSON object of
+ * every non-key column of row rowvar ("NEW" in the trigger; an alias of
+ * t in a SELECT gives the same text for a stored row). */
+void op_schema_sql_insert_json(struct op_buf *b, const struct op_table *t,
+			       const char *rowvar);
 /* DROP TRIGGER statements for every trigger op_schema_sql_capture makes. */
 void op_schema_sql_drop_capture(struct op_buf *b, const struct op_table *t);
 /* A named DDL object and the statement that makes it, exactly as SQLite

@@ -83,8 +83,10 @@ static void col_changed(struct op_buf *b, const struct op_column *c)
 	col_ref(b, "OLD", c);
 }
 
-/* json_object of every non-key column, chunked with json_patch. */
-static void all_values_json(struct op_buf *b, const struct op_table *t)
+/* json_object of every non-key column of row rowvar, chunked with
+ * json_patch: the insert entry's vals. */
+void op_schema_sql_insert_json(struct op_buf *b, const struct op_table *t,
+			       const char *rowvar)
 {
 	size_t i, in_chunk = 0, chunks = 0;
 
@@ -102,7 +104,7 @@ static void all_values_json(struct op_buf *b, const struct op_table *t)
 		op_buf_adds(b, in_chunk ? ", " : "");
 		op_rel_quote_text(b, c->name);
 		op_buf_adds(b, ", ");
-		encode_value(b, "NEW", c);
+		encode_value(b, rowvar, c);
 		in_chunk++;
 	}
 	op_buf_adds(b, ")");
@@ -154,7 +156,7 @@ static void log_insert(struct op_buf *b, const struct op_table *t, char op,
 	col_ref(b, rowvar, &t->cols[t->pk]);
 	op_buf_adds(b, ", ");
 	if (op == 'I')
-		all_values_json(b, t);
+		op_schema_sql_insert_json(b, t, rowvar);
 	else if (op == 'U') {
 		op_buf_adds(b, "(SELECT json_group_object(k, v) FROM (");
 		changed_rows(b, t, 1);

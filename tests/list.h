@@ -247,3 +247,12 @@ TEST(neo4j_env, standin_typed)
 TEST(neo4j_env, standin_errors)
 TEST(neo4j_env, standin_faults)
 TEST(neo4j_env, lint)
+
+/* sync_import: a bulk import's log entry expanded into the node and edge
+ * changes a push sends, against a store that wrote them one by one */
+TEST(sync_import, chunks)
+TEST(sync_import, oracle)
+TEST(sync_import, deleted)
+TEST(sync_import, tail)
+TEST(sync_import, reimport)
+TEST(sync_import, errors)
