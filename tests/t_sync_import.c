@@ -16,7 +16,7 @@ static int expand(outpost *db, const struct op_change *e, uint32_t from,
 {
 	struct op_import_part p;
 	uint32_t sub = from;
-	int rc, calls = 0;
+	int rc, calls = 0, done;
 
 	*bad_call = 0;
 	do {
@@ -36,12 +36,16 @@ static int expand(outpost *db, const struct op_change *e, uint32_t from,
 		if (skipped)
 			*skipped += p.skipped;
 		sub = p.next;
+		done = p.done;
 		op_api_sync_import_part_free(&p);
-	} while (!p.done && !*bad_call && ++calls < 1000);
+	} while (!done && !*bad_call && ++calls < 1000);
+	*bad_call |= !done; /* no end in sight */
 	return rc;
 }
 
-/* One line per change: "sub table op row_id values". */
+/* One line per change: "sub table op row_id values"; an edge's row_id
+ * only with edge_ids (the fixture's types are upper case, its labels
+ * not). */
 static char *lines(const struct ts_batch *b, int with_sub, int edge_ids)
 {
 	size_t i, n = 1;
