@@ -35,6 +35,14 @@ int op_api_graph_apply_edge(outpost *db, struct op_adj_txn *t,
 			    uint64_t hlc, const uint8_t site[16], int *took,
 			    char **eff);
 
+struct cJSON;
+/* A new object of an edge's properties in the order the graph keeps
+ * them: the type's declared ones as declared, any others after, so the
+ * text never depends on the order writes arrived in. NULL out of
+ * memory. */
+struct cJSON *op_api_graph_props_ordered(const struct op_reltype *r,
+					 const struct cJSON *props);
+
 /* A node by uuid or import id (under label, or any node label if NULL):
  * its nid. OUTPOST_ENOTFOUND with a message naming it. */
 int op_api_graph_resolve(outpost *db, struct op_adj_txn *t,

@@ -139,13 +139,11 @@ static int declared(const struct op_reltype *r, const char *name)
 	return 0;
 }
 
-/* props in the order the schema declares them (any others after): the
- * stored text must not depend on the order updates arrived in. */
-static char *print_props(const struct op_reltype *r, const cJSON *props)
+struct cJSON *op_api_graph_props_ordered(const struct op_reltype *r,
+					 const struct cJSON *props)
 {
 	cJSON *o = cJSON_CreateObject();
 	const cJSON *p;
-	char *text = NULL;
 	size_t i;
 	int ok = o != NULL;
 
@@ -158,8 +156,19 @@ static char *print_props(const struct op_reltype *r, const cJSON *props)
 		if (ok && !declared(r, p->string))
 			ok = set_item(o, p->string, p) == 0;
 	}
-	if (ok)
-		text = cJSON_PrintUnformatted(o);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The stored text must not depend on the order updates arrived in. */
+static char *print_props(const struct op_reltype *r, const cJSON *props)
+{
+	cJSON *o = op_api_graph_props_ordered(r, props);
+	char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+
 	cJSON_Delete(o);
 	return text;
 }
