@@ -18,14 +18,15 @@
  * than fit in $4 bytes of values (the first always comes); avail says
  * how many the row bound alone would give, so a batch the byte bound
  * cut is known to have more behind it. 64 bytes stand for the rest of a
- * row. */
+ * row. Each value is rendered as text once (v), measured and sent. */
 #define PG_PULL_SQL                                                          \
 	"SELECT sseq, hlc::text, encode(site, 'hex'), tbl, op, row_id::text, " \
-	"vals::text, avail FROM (SELECT c.*, count(*) OVER () AS avail, "     \
-	"sum(coalesce(octet_length(c.vals::text), 0) + 64) OVER (ORDER BY "   \
-	"c.sseq) AS upto FROM (SELECT * FROM outpost.changes WHERE sseq > $1 " \
-	"AND site <> $2 ORDER BY sseq LIMIT $3) c) x WHERE upto - "           \
-	"coalesce(octet_length(vals::text), 0) - 64 < $4 ORDER BY sseq"
+	"v, avail FROM (SELECT c.*, count(*) OVER () AS avail, "             \
+	"sum(coalesce(octet_length(c.v), 0) + 64) OVER (ORDER BY c.sseq) AS " \
+	"upto FROM (SELECT sseq, hlc, site, tbl, op, row_id, vals::text AS v " \
+	"FROM outpost.changes WHERE sseq > $1 AND site <> $2 ORDER BY sseq "  \
+	"LIMIT $3) c) x WHERE upto - coalesce(octet_length(v), 0) - 64 < $4 " \
+	"ORDER BY sseq"
 
 struct pg_sink {
 	struct op_sink base;
