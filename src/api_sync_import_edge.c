@@ -21,10 +21,8 @@ static int add_props(struct xp *x, const struct op_reltype *r, cJSON *v,
 					     "its properties in the graph "
 					     "store are not a JSON object",
 					     uuid);
-	else if (!(o = op_api_graph_props_ordered(r, in)))
-		rc = op_api_sync_import_fail(x, OUTPOST_ENOMEM,
-					     "out of memory");
-	else if (o->child && !cJSON_AddItemToObject(v, "props", o))
+	else if (!(o = op_api_graph_props_ordered(r, in)) ||
+		 (o->child && !cJSON_AddItemToObject(v, "props", o)))
 		rc = op_api_sync_import_fail(x, OUTPOST_ENOMEM,
 					     "out of memory");
 	else if (o->child)
