@@ -102,8 +102,15 @@ static void sql_fkey(struct op_buf *b, const struct op_table *t,
 	op_buf_adds(b, " (");
 	op_pg_central_ident(b, c->ref_column ? c->ref_column
 					     : rt->cols[rt->pk].name);
+	/* restrict becomes NO ACTION: PostgreSQL checks RESTRICT at once,
+	 * even deferred, so a push that deletes a parent another device
+	 * gave a child would fail before its orphan pass (outpost.
+	 * push_orphans) could remove the child as devices do. A direct
+	 * delete is still refused, at commit. */
 	op_buf_addf(b, ") ON DELETE %s DEFERRABLE INITIALLY DEFERRED;\n",
-		    op_schema_on_delete_sql(c->on_delete));
+		    c->on_delete == OP_DEL_RESTRICT
+			    ? "NO ACTION"
+			    : op_schema_on_delete_sql(c->on_delete));
 }
 
 void op_pg_central_sql_fkeys(struct op_buf *b, const struct op_table *t,

@@ -137,10 +137,14 @@ const char op_pg_central_sql_tables[] =
 	"p_vals, p_scope_name, p_scope_value, dev);\n"                        \
 	"  IF NOT p_lww THEN RETURN; END IF;\n"                               \
 	"  IF p_op = 'U' THEN\n"                                              \
+	/* An edge's properties are stamped one by one (props.NAME). */      \
 	"    INSERT INTO outpost.clocks AS c (tbl, id, cols, scope) SELECT "  \
 	"p_tbl, p_id, coalesce(jsonb_object_agg(k, jsonb_build_array("       \
 	"h::text, encode(s, 'hex'))), '{}'), p_scope_value FROM "            \
-	"jsonb_object_keys(p_vals) AS k ON CONFLICT (tbl, id) DO UPDATE SET " \
+	"jsonb_object_keys(CASE WHEN p_vals ? 'props' AND EXISTS (SELECT 1 " \
+	"FROM outpost.catalog WHERE name = p_tbl AND kind = 'type') THEN "   \
+	"outpost.edge_fields(p_vals) ELSE p_vals END) AS k ON CONFLICT "     \
+	"(tbl, id) DO UPDATE SET "                                            \
 	"cols = c.cols || EXCLUDED.cols, scope = EXCLUDED.scope;\n"          \
 	"  ELSE\n"                                                            \
 	"    INSERT INTO outpost.clocks AS c (tbl, id, row_hlc, row_site, "   \
@@ -157,7 +161,7 @@ const char op_pg_central_sql_tables[] =
 #define SQL_EDGES                                                            \
 	"CREATE OR REPLACE FUNCTION outpost.capture_edges() RETURNS trigger " \
 	"LANGUAGE plpgsql SECURITY DEFINER " FN_HEAD                          \
-	"DECLARE c outpost.catalog; v jsonb := '{}';\nBEGIN\n"                \
+	"DECLARE c outpost.catalog; v jsonb := '{}'; bad text;\nBEGIN\n"     \
 	"  IF TG_OP = 'DELETE' AND pg_trigger_depth() > 1 THEN RETURN NULL; " \
 	"END IF;\n"                                                          \
 	"  SELECT * INTO c FROM outpost.catalog WHERE kind = 'type' AND name " \
@@ -165,6 +169,18 @@ const char op_pg_central_sql_tables[] =
 	"  IF NOT FOUND THEN RAISE EXCEPTION 'outpost: % is not a "          \
 	"relationship type of the schema', CASE TG_OP WHEN 'DELETE' THEN "    \
 	"OLD.type ELSE NEW.type END USING ERRCODE = '23514'; END IF;\n"       \
+	/* Devices refuse a batch with a property the type does not       \
+	 * declare, so such an edge would stop every pull: refused here. */  \
+	"  IF TG_OP <> 'DELETE' AND NEW.props IS NOT NULL THEN\n"             \
+	"    IF jsonb_typeof(NEW.props) <> 'object' THEN RAISE EXCEPTION "    \
+	"'outpost: % edge %: props must be a JSON object', c.name, "         \
+	"NEW.uuid USING ERRCODE = '23514'; END IF;\n"                         \
+	"    SELECT min(k) INTO bad FROM jsonb_object_keys(NEW.props) k "     \
+	"WHERE NOT c.cols ? k;\n"                                              \
+	"    IF bad IS NOT NULL THEN RAISE EXCEPTION 'outpost: % edge %: % "  \
+	"has no property \"%\"', c.name, NEW.uuid, c.name, bad USING "        \
+	"ERRCODE = '23514'; END IF;\n"                                        \
+	"  END IF;\n"                                                          \
 	"  IF c.policy = 'append_only' AND TG_OP <> 'INSERT' THEN RAISE "     \
 	"EXCEPTION 'outpost: % is append_only: % refused (it is "            \
 	"insert-only)', c.name, TG_OP USING ERRCODE = '23514'; END IF;\n"     \
@@ -193,8 +209,15 @@ const char op_pg_central_sql_tables[] =
 	"    IF NEW.valid_to IS DISTINCT FROM OLD.valid_to THEN v := v || "   \
 	"jsonb_build_object('valid_to', outpost.enc_ts(NEW.valid_to)); END " \
 	"IF;\n"                                                               \
+	/* Only the properties that changed, null for a removed one, as a \
+	 * device logs them (PROTOCOL.md "Edges"). */                       \
 	"    IF NEW.props IS DISTINCT FROM OLD.props THEN v := v || "         \
-	"jsonb_build_object('props', NEW.props); END IF;\n"                   \
+	"coalesce((SELECT jsonb_build_object('props', jsonb_object_agg(k, "   \
+	"coalesce(NEW.props -> k, 'null'::jsonb))) FROM (SELECT "            \
+	"jsonb_object_keys(coalesce(NEW.props, '{}')) UNION SELECT "         \
+	"jsonb_object_keys(coalesce(OLD.props, '{}'))) AS u(k) WHERE "       \
+	"NEW.props -> k IS DISTINCT FROM OLD.props -> k HAVING count(*) > "  \
+	"0), '{}'); END IF;\n"                                                \
 	"    IF v <> '{}' THEN PERFORM outpost.log_change(c.name, 'U', "      \
 	"NEW.uuid, v, NULL, NULL, c.policy = 'lww'); END IF;\n"               \
 	"  ELSE\n"                                                            \

@@ -117,15 +117,23 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
                            WHERE v <> 'null'::jsonb), '{}'), '{}')
 $$;
 
+-- A row's first insert writes no clock (PROTOCOL.md): when a second insert
+-- of the same id arrives, the first one's clock is read from its log
+-- entry. This index serves that lookup and nothing else.
+CREATE INDEX IF NOT EXISTS changes_insert_idx ON outpost.changes (row_id)
+  WHERE op = 'I';
+
 -- The batch's entries of one table, label or type folded and set against
 -- what central holds, into the temporary table outpost_m: per row the
 -- winning row event (rw), whether it lives afterwards (alive), the values
 -- that won (win) and their clocks (winclk), and its scope value. phys is
 -- the table holding the rows, pk its key, scope_col NULL if unscoped.
+-- p_pre: outpost_pre holds this table's scopes from before the batch.
 CREATE OR REPLACE FUNCTION outpost.push_fold(p_tbl text, p_site bytea,
                                              p_phys text, p_pk text,
                                              p_scope_col text,
-                                             p_edge boolean)
+                                             p_edge boolean,
+                                             p_pre boolean)
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
   DROP TABLE IF EXISTS outpost_m;
@@ -154,18 +162,34 @@ BEGIN
                FROM g LEFT JOIN r USING (id) LEFT JOIN va USING (id)
               WHERE g.n > 1),
     f AS (SELECT * FROM one UNION ALL SELECT * FROM many),
-    s AS (SELECT f.*, c.row_hlc, c.row_site, coalesce(c.dead, false) AS dead,
-                 coalesce(c.cols, '{}') AS cols, x.%2$I IS NOT NULL AS present,
-                 %3$s AS old_scope, c.scope AS clock_scope,
-                 f.rop IS NOT NULL AND (c.row_hlc IS NULL OR
-                   (f.rh, $2) > (c.row_hlc, c.row_site)) AS rw
+    -- A live row without a row clock is a first insert's: for an insert
+    -- of the same id its clock is that insert's (found in the log).
+    k AS (SELECT f.*, x.%2$I IS NOT NULL AS present, %3$s AS old_scope,
+                 c.row_hlc AS c_hlc, c.row_site AS c_site,
+                 coalesce(c.dead, false) AS dead,
+                 coalesce(c.cols, '{}') AS cols, c.scope AS clock_scope,
+                 %5$s AS pre_scope
             FROM f LEFT JOIN outpost.clocks c ON c.tbl = $1 AND c.id = f.id
-            LEFT JOIN %1$s x ON x.%2$I = f.id),
+            LEFT JOIN %1$s x ON x.%2$I = f.id %6$s),
+    s AS (SELECT k.*, coalesce(k.c_hlc, ins.hlc) AS row_hlc,
+                 coalesce(k.c_site, ins.site) AS row_site,
+                 ins.hlc IS NOT NULL AS ins_clock,
+                 k.rop IS NOT NULL AND (coalesce(k.c_hlc, ins.hlc) IS NULL OR
+                   (k.rh, $2) > (coalesce(k.c_hlc, ins.hlc),
+                                 coalesce(k.c_site, ins.site))) AS rw
+            FROM k LEFT JOIN LATERAL
+                 (SELECT ch.hlc, ch.site FROM outpost.changes ch
+                   WHERE k.present AND k.c_hlc IS NULL AND k.rop = 'I'
+                     AND ch.op = 'I' AND ch.row_id = k.id AND ch.tbl = $1
+                   ORDER BY ch.sseq DESC LIMIT 1) ins ON true),
     a AS (SELECT s.*, CASE WHEN s.rw THEN s.rop = 'I' ELSE s.present END
                       AS alive FROM s),
     w AS (SELECT a.*,
                  CASE WHEN NOT a.alive THEN '{}'::jsonb
-                      WHEN a.rw THEN a.nv  -- a new start: every value wins
+                      -- a new start: every value wins
+                      WHEN a.rw AND NOT a.present THEN a.nv
+                      -- an insert over a live row: not over a column
+                      -- updated after it (the row clock it beats is in)
                       ELSE outpost.win_cols(a.nv, a.nh, a.h1, $2, a.cols,
                                             a.row_hlc, a.row_site) END AS win,
                  %4$s AS scope_value
@@ -186,8 +210,12 @@ BEGIN
           WHEN p_scope_col = p_pk THEN 'a.id::text'
           -- a row central no longer holds (deleted): the scope kept
           -- with its clock, so an update reaching it is seen by its scope
-          ELSE format('coalesce(a.nv->>%L, a.old_scope, a.clock_scope)',
-                      p_scope_col) END)
+          -- or one a cascade took earlier in this batch: from before
+          ELSE format('coalesce(a.nv->>%L, a.old_scope, a.pre_scope, '
+                      'a.clock_scope)', p_scope_col) END,
+     CASE WHEN p_pre THEN 'pre.scope' ELSE 'NULL::text' END,
+     CASE WHEN p_pre THEN 'LEFT JOIN outpost_pre pre ON pre.tbl = $1 AND '
+                          'pre.id = f.id' ELSE '' END)
   USING p_tbl, p_site, p_edge;
 END
 $fn$;
@@ -203,7 +231,7 @@ BEGIN
          CASE WHEN m.rw THEN p_site ELSE m.row_site END,
          CASE WHEN m.rw THEN m.rop = 'D' ELSE m.dead END,
          CASE WHEN m.rw AND m.rop = 'D' THEN '{}'::jsonb
-              WHEN m.rw THEN m.winclk
+              WHEN m.rw AND NOT m.present THEN m.winclk
               ELSE m.cols || m.winclk END,
          m.scope_value
     FROM outpost_m m
@@ -212,6 +240,8 @@ BEGIN
    WHERE (m.rw AND NOT (m.rop = 'I' AND NOT m.present AND
                         m.row_hlc IS NULL AND m.winclk = '{}'))
       OR m.winclk <> '{}'
+      -- a second insert of a row: both sides keep the winner's clock
+      OR m.ins_clock
   ON CONFLICT ON CONSTRAINT clocks_pkey DO UPDATE SET
     row_hlc = EXCLUDED.row_hlc, row_site = EXCLUDED.row_site,
     dead = EXCLUDED.dead, cols = EXCLUDED.cols, scope = EXCLUDED.scope;
@@ -299,9 +329,10 @@ BEGIN
 END
 $fn$;
 
--- Merge the batch's entries of one table or node label.
+-- Merge the batch's entries of one table or node label (p_pre: its
+-- scopes from before the batch are in outpost_pre).
 CREATE OR REPLACE FUNCTION outpost.push_rows(t outpost.catalog, p_site bytea,
-                                             p_device text)
+                                             p_device text, p_pre boolean)
 RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
   qt text := format('public.%I', t.name);
@@ -313,7 +344,8 @@ DECLARE
   c_vals text := 'm.id';
   bad record;
 BEGIN
-  PERFORM outpost.push_fold(t.name, p_site, qt, t.pk, t.scope_col, false);
+  PERFORM outpost.push_fold(t.name, p_site, qt, t.pk, t.scope_col, false,
+                            p_pre);
   -- A column the table does not have refuses the whole batch.
   SELECT array_agg(k) INTO known FROM jsonb_object_keys(t.cols) k
    WHERE k <> t.pk;
@@ -383,9 +415,13 @@ CREATE OR REPLACE FUNCTION outpost.push_edges(t outpost.catalog, p_site bytea)
 RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
   bad record;
+  fl outpost.catalog;
+  tl outpost.catalog;
 BEGIN
+  SELECT * INTO fl FROM outpost.catalog WHERE name = t.from_label;
+  SELECT * INTO tl FROM outpost.catalog WHERE name = t.to_label;
   PERFORM outpost.push_fold(t.name, p_site, 'outpost.edges', 'uuid', NULL,
-                            true);
+                            true, false);
   SELECT m.id, k AS key INTO bad
     FROM outpost_m m, jsonb_object_keys(m.nv) k
    WHERE k NOT IN ('from', 'to', 'valid_from', 'valid_to') AND
@@ -413,14 +449,98 @@ BEGIN
             END
     FROM outpost_m m
    WHERE x.uuid = m.id AND m.alive AND m.present AND m.win <> '{}';
-  INSERT INTO outpost.edges (uuid, type, from_uuid, to_uuid, valid_from,
-                             valid_to, props)
-  SELECT m.id, t.name, (m.win->>'from')::uuid, (m.win->>'to')::uuid,
-         (m.win->>'valid_from')::timestamptz,
-         (m.win->>'valid_to')::timestamptz,
-         outpost.props_merge(NULL, outpost.edge_props(m.win))
-    FROM outpost_m m WHERE m.alive AND NOT m.present;
+  -- An edge whose end is gone (deleted elsewhere; node rows are merged
+  -- before edges) went with it, as on devices: not made.
+  EXECUTE format($q$
+    INSERT INTO outpost.edges (uuid, type, from_uuid, to_uuid, valid_from,
+                               valid_to, props)
+    SELECT m.id, $1, (m.win->>'from')::uuid, (m.win->>'to')::uuid,
+           (m.win->>'valid_from')::timestamptz,
+           (m.win->>'valid_to')::timestamptz,
+           outpost.props_merge(NULL, outpost.edge_props(m.win))
+      FROM outpost_m m WHERE m.alive AND NOT m.present
+       AND EXISTS (SELECT 1 FROM public.%I a
+                    WHERE a.%I = (m.win->>'from')::uuid)
+       AND EXISTS (SELECT 1 FROM public.%I b
+                    WHERE b.%I = (m.win->>'to')::uuid)
+  $q$, fl.name, fl.pk, tl.name, tl.pk) USING t.name;
   PERFORM outpost.push_clocks(t.name, p_site);
+END
+$fn$;
+
+-- Once the batch is merged, rows whose parent is gone: a child made on one
+-- device while another deleted its parent (central had the delete first),
+-- or a row central holds whose parent this batch deleted under a key that
+-- does not cascade. As on devices (PROTOCOL.md "References"), such a row
+-- gets what the delete's cascade gave it elsewhere: set null (a nullable
+-- SET NULL reference), else it goes, unlogged. Its entries stay in the
+-- log (a ledger keeps every transaction it was sent); devices that pull
+-- them settle the orphan the same way. Each round settles what the last
+-- one orphaned. outpost_s lists the batch's rows (and then the
+-- orphans that went, so their own children are looked at next round).
+CREATE OR REPLACE FUNCTION outpost.push_orphans()
+RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  k record;
+  gone uuid[];
+  found_any boolean;
+  rounds integer := 0;
+BEGIN
+  LOOP
+    found_any := false;
+    FOR k IN
+      SELECT ct.name AS child, ct.pk, a.attname AS col,
+             a.attnotnull AS notnull, pt.name AS parent, fa.attname AS ref,
+             fa.attname = pt.pk AS by_pk, c.confdeltype AS act
+        FROM pg_constraint c
+        JOIN pg_class cr ON cr.oid = c.conrelid
+        JOIN pg_namespace ns ON ns.oid = cr.relnamespace
+                            AND ns.nspname = 'public'
+        JOIN pg_class pr ON pr.oid = c.confrelid
+        JOIN outpost.catalog ct ON ct.name = cr.relname AND ct.kind <> 'type'
+        JOIN outpost.catalog pt ON pt.name = pr.relname AND pt.kind <> 'type'
+        JOIN pg_attribute a ON a.attrelid = c.conrelid
+                           AND a.attnum = c.conkey[1]
+        JOIN pg_attribute fa ON fa.attrelid = c.confrelid
+                            AND fa.attnum = c.confkey[1]
+       WHERE c.contype = 'f' AND cardinality(c.conkey) = 1
+         AND (ct.name IN (SELECT tbl FROM outpost_s) OR
+              pt.name IN (SELECT tbl FROM outpost_s))
+       ORDER BY ct.name, a.attname
+    LOOP
+      -- The batch's rows of the child table that name a parent, and the
+      -- rows naming a parent the batch touched; of those, the ones whose
+      -- parent is not there.
+      EXECUTE format($q$
+        SELECT array_agg(x.%1$I) FROM public.%2$I x
+         WHERE x.%3$I IS NOT NULL
+           AND (x.%1$I IN (SELECT s.id FROM outpost_s s WHERE s.tbl = %2$L)
+                %6$s)
+           AND NOT EXISTS (SELECT 1 FROM public.%4$I p
+                            WHERE p.%5$I = x.%3$I)
+      $q$, k.pk, k.child, k.col, k.parent, k.ref,
+           CASE WHEN k.by_pk THEN format('OR x.%I IN (SELECT s.id FROM '
+                                         'outpost_s s WHERE s.tbl = %L)',
+                                         k.col, k.parent)
+                ELSE '' END) INTO gone;
+      CONTINUE WHEN gone IS NULL;
+      found_any := true;
+      IF k.act = 'n' AND NOT k.notnull THEN
+        EXECUTE format('UPDATE public.%I SET %I = NULL WHERE %I = ANY ($1)',
+                       k.child, k.col, k.pk) USING gone;
+      ELSE
+        EXECUTE format('DELETE FROM public.%I WHERE %I = ANY ($1)', k.child,
+                       k.pk) USING gone;
+        UPDATE outpost.clocks SET cols = '{}'
+         WHERE tbl = k.child AND id = ANY (gone) AND cols <> '{}';
+        INSERT INTO outpost_s SELECT k.child, g, NULL FROM unnest(gone) g
+         WHERE NOT EXISTS (SELECT 1 FROM outpost_s s
+                            WHERE s.tbl = k.child AND s.id = g);
+      END IF;
+    END LOOP;
+    rounds := rounds + 1;
+    EXIT WHEN NOT found_any OR rounds >= 64;
+  END LOOP;
 END
 $fn$;
 
@@ -453,6 +573,7 @@ DECLARE
   t outpost.catalog;
   bad record;
   bound bigint;
+  pre text[];
   now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
   n bigint;
 BEGIN
@@ -541,15 +662,36 @@ BEGIN
   -- One writer of the central log at a time: sseq order is commit order.
   PERFORM pg_advisory_xact_lock(outpost.log_lock_key());
   PERFORM outpost.set_applying(true);
+  -- The scopes of the rows the batch updates or deletes, from before any
+  -- of it is merged: a row that an earlier table's delete cascades away
+  -- still has its scope when its own entries are logged.
+  pre := ARRAY(SELECT c.name FROM outpost.catalog c
+                WHERE c.scope_col IS NOT NULL AND c.scope_col <> c.pk
+                  AND c.name IN (SELECT DISTINCT tbl FROM pg_temp.outpost_in
+                                  WHERE op <> 'I'));
+  IF cardinality(pre) > 0 THEN
+    DROP TABLE IF EXISTS outpost_pre;
+    CREATE TEMP TABLE outpost_pre (tbl text, id uuid, scope text)
+      ON COMMIT DROP;
+    FOR t IN SELECT c.* FROM outpost.catalog c WHERE c.name = ANY (pre) LOOP
+      EXECUTE format('INSERT INTO outpost_pre SELECT %L, x.%I, x.%I::text '
+                     'FROM public.%I x WHERE x.%I IN (SELECT e.uid FROM '
+                     'pg_temp.outpost_in e WHERE e.tbl = %L AND e.op <> '
+                     '''I'')', t.name, t.pk, t.scope_col, t.name, t.pk,
+                     t.name);
+    END LOOP;
+  END IF;
+  -- Rows before edges: an edge is made only if its ends are there.
   FOR t IN SELECT c.* FROM outpost.catalog c
             WHERE c.name IN (SELECT DISTINCT tbl FROM pg_temp.outpost_in)
-            ORDER BY c.name LOOP
+            ORDER BY c.kind = 'type', c.name LOOP
     IF t.kind = 'type' THEN
       PERFORM outpost.push_edges(t, p_site);
     ELSE
-      PERFORM outpost.push_rows(t, p_site, d.name);
+      PERFORM outpost.push_rows(t, p_site, d.name, t.name = ANY (pre));
     END IF;
   END LOOP;
+  PERFORM outpost.push_orphans();
   -- Logged in the device's order: a row's parent before the row.
   INSERT INTO outpost.changes (hlc, site, tbl, op, row_id, vals, scope_name,
                                scope_value, device)
@@ -589,18 +731,22 @@ $$;
 REVOKE ALL ON FUNCTION outpost.log_lock_key(), outpost.dec_expr(text, text),
   outpost.win_cols(jsonb, jsonb, bigint, bytea, jsonb, bigint, bytea),
   outpost.win_clocks(jsonb, jsonb, bigint, bytea, bigint),
-  outpost.push_fold(text, bytea, text, text, text, boolean),
+  outpost.push_fold(text, bytea, text, text, text, boolean, boolean),
   outpost.edge_fields(jsonb), outpost.edge_props(jsonb),
   outpost.props_merge(jsonb, jsonb),
   outpost.push_clocks(text, bytea),
   outpost.push_park(outpost.catalog, bytea, text),
   outpost.push_unpark(outpost.catalog, bytea, text, text),
   outpost.enc_expr(text, text),
-  outpost.push_rows(outpost.catalog, bytea, text),
+  outpost.push_rows(outpost.catalog, bytea, text, boolean),
+  outpost.push_orphans(),
   outpost.push_edges(outpost.catalog, bytea),
   outpost.push(uuid, bytea, bigint, bigint), outpost.push_stage(),
   outpost.hello() FROM PUBLIC;
 DROP FUNCTION IF EXISTS outpost.push(uuid, bytea, bigint, bigint, jsonb);
 DROP FUNCTION IF EXISTS outpost.push_fold(text, bytea, text, text, text);
+DROP FUNCTION IF EXISTS outpost.push_fold(text, bytea, text, text, text,
+                                          boolean);
+DROP FUNCTION IF EXISTS outpost.push_rows(outpost.catalog, bytea, text);
 -- The capture triggers' WHEN asks outpost.applying() as whoever writes.
 GRANT EXECUTE ON FUNCTION outpost.applying() TO PUBLIC;

@@ -256,3 +256,14 @@ TEST(sync_import, deleted)
 TEST(sync_import, tail)
 TEST(sync_import, reimport)
 TEST(sync_import, errors)
+
+/* sync_central: convergence of three devices through central
+ * (t_sync_central_converge.c) */
+TEST(sync_central, converge)
+
+/* sync_central_merge: central's merge where devices did what the other
+ * did not see (t_sync_central_merge.c) */
+TEST(sync_central_merge, orphans)
+TEST(sync_central_merge, edge_end_gone)
+TEST(sync_central_merge, same_id)
+TEST(sync_central_merge, cascaded_scope)

@@ -281,6 +281,22 @@ void test_central_capture_edges(struct t *t)
 		  "I{\"to\": \"0190a000-0000-7000-8000-000000000002\", "
 		  "\"from\": \"0190a000-0000-7000-8000-000000000001\", "
 		  "\"props\": {\"km\": 2.5}} U{\"props\": {\"km\": 3}}");
+	/* Stamped per property, as devices stamp; a removed one logs null. */
+	CHECK_STR(tc_value(v, &c, "SELECT string_agg(k, ' ') FROM "
+			   "outpost.clocks, jsonb_object_keys(cols) k WHERE tbl "
+			   "= 'NEAR'"), "props.km");
+	CHECK_STR(tc_value(v, &c, "UPDATE outpost.edges SET props = NULL; "
+			   "SELECT vals::text FROM outpost.changes WHERE tbl = "
+			   "'NEAR' ORDER BY sseq DESC LIMIT 1"),
+		  "{\"props\": {\"km\": null}}");
+	/* A property the type does not declare would stop every device's
+	 * pull: refused centrally, nothing written. */
+	tc_value(v, &c, "UPDATE outpost.edges SET props = '{\"color\": 1}'");
+	CHECK(strstr(v, "(error)") && strstr(v, "has no property \"color\""));
+	tc_value(v, &c, "UPDATE outpost.edges SET props = '[1]'");
+	CHECK(strstr(v, "(error)") && strstr(v, "must be a JSON object"));
+	CHECK_STR(tc_value(v, &c, "SELECT count(*) || ' ' || count(props) FROM "
+			   "outpost.edges"), "1 0");
 	CHECK_STR(tc_value(v, &c, "DELETE FROM \"Place\" WHERE name = 'a'; "
 			   "SELECT (SELECT count(*) FROM outpost.edges) || ' ' || "
 			   "(SELECT string_agg(tbl || op, ' ' ORDER BY sseq) "
