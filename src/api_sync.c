@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "api_remote_int.h"
+#include "api_sync_local.h"
 #include "sink.h"
 
 #define SYNC_BATCH_DEFAULT 10000
@@ -22,23 +23,8 @@ struct round {
 	outpost *db;
 	size_t batch_bytes; /* a push batch's values, about */
 	char *local_only; /* JSON array of local_only tables: never pushed */
-	struct op_change *changes;
-	char **strings; /* what changes[] points into */
-	size_t nstrings;
+	struct op_sync_local local; /* the last push batch */
 };
-
-static void round_clear(struct round *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->nstrings; i++)
-		op_free(r->strings[i]);
-	op_free(r->strings);
-	op_free(r->changes);
-	r->strings = NULL;
-	r->changes = NULL;
-	r->nstrings = 0;
-}
 
 static int local_only_tables(outpost *db, char **out)
 {
@@ -69,82 +55,20 @@ static int local_only_tables(outpost *db, char **out)
 #define OWN_ENTRIES                                                          \
 	"FROM _outpost_changes WHERE seq > ?1 AND site IS NULL AND tbl NOT " \
 	"IN (SELECT value FROM json_each(?2))"
-#define LOCAL_SQL                                                            \
-	"SELECT seq, hlc, tbl, op, row_id, vals " OWN_ENTRIES                 \
-	" ORDER BY seq LIMIT ?3"
 
-/* A copy of s in the round's strings (room for three per entry is made
- * before the entries are read). */
-static char *keep(struct round *r, const char *s)
-{
-	char *copy = s ? op_strdup(s) : NULL;
-
-	if (copy)
-		r->strings[r->nstrings++] = copy;
-	return copy;
-}
-
-/* op_sync_store.local: this store's entries (site NULL) after `after`. */
-static int local_entries(void *ctx, int64_t after, size_t max,
-			 const struct op_change **out, size_t *n, char *errmsg,
-			 size_t errlen)
+/* op_sync_store.local_from: this store's own changes, imports expanded
+ * (api_sync_local.c). */
+static int local_from(void *ctx, int64_t seq, uint32_t sub, size_t max,
+		      const struct op_change **out, size_t *n,
+		      int64_t *through, char *errmsg, size_t errlen)
 {
 	struct round *r = ctx;
-	struct op_stmt *st = NULL;
-	size_t bytes = 0;
-	int rc;
 
-	round_clear(r);
-	*n = 0;
-	*out = NULL;
-	if (!(r->changes = op_calloc(max ? max : 1, sizeof(*r->changes))) ||
-	    !(r->strings = op_calloc(3 * (max ? max : 1), sizeof(char *))))
-		return OUTPOST_ENOMEM;
-	rc = op_rel_prepare(&st, r->db->rel, LOCAL_SQL, NULL, &r->db->err);
-	if (rc == OUTPOST_OK)
-		rc = op_rel_bind_int(st, 1, after);
-	if (rc == OUTPOST_OK)
-		rc = op_rel_bind_text(st, 2, r->local_only);
-	if (rc == OUTPOST_OK)
-		rc = op_rel_bind_int(st, 3, (int64_t)max);
-	/* The batch ends once its values pass the byte bound (64 bytes
-	 * stand for the rest of an entry), as central's pull does. */
-	while (rc == OUTPOST_OK && (*n == 0 || bytes < r->batch_bytes) &&
-	       (rc = op_rel_step(st, &r->db->err)) == OP_ROW) {
-		struct op_change *c = &r->changes[*n];
-		const char *op = op_rel_col_text(st, 3);
-
-		c->seq = op_rel_col_int(st, 0);
-		c->hlc = (uint64_t)op_rel_col_int(st, 1);
-		memcpy(c->site, r->db->site, 16);
-		c->table = keep(r, op_rel_col_text(st, 2));
-		c->op = op ? op[0] : '?';
-		c->row_id = keep(r, op_rel_col_text(st, 4));
-		c->values = keep(r, op_rel_col_text(st, 5));
-		if (!c->table || !c->row_id ||
-		    (!c->values && !op_rel_col_is_null(st, 5)))
-			rc = OUTPOST_ENOMEM;
-		else if (strcmp(c->table, "_outpost_import") == 0) {
-			/* A bulk import logs one entry for all its rows and
-			 * edges; sending them is not built yet. Refuse
-			 * loudly rather than skip them quietly. */
-			snprintf(errmsg, errlen, "push: entry %lld is a bulk "
-				 "import, and pushing imports is not supported "
-				 "yet", (long long)c->seq);
-			rc = OUTPOST_EREFUSED;
-		} else {
-			(*n)++;
-			bytes += 64 + (c->values ? strlen(c->values) : 0);
-			rc = OUTPOST_OK;
-		}
-	}
-	op_rel_finalize(st);
-	if (rc == OUTPOST_ENOMEM)
-		snprintf(errmsg, errlen, "push: out of memory");
-	else if (rc != OUTPOST_OK && !errmsg[0])
-		snprintf(errmsg, errlen, "push: %s", r->db->err.msg);
-	*out = r->changes;
-	return rc;
+	r->local.db = r->db;
+	r->local.local_only = r->local_only;
+	r->local.batch_bytes = r->batch_bytes;
+	return op_api_sync_local_from(&r->local, seq, sub, max, out, n,
+				      through, errmsg, errlen);
 }
 
 static int apply_pulled(void *ctx, const struct op_change *c, size_t n,
@@ -249,7 +173,7 @@ int op_api_sync_pending(outpost *db, int64_t after, int64_t *out)
 static int round_run(outpost *db, size_t batch, size_t batch_bytes,
 		     outpost_sync_result *res)
 {
-	struct round r = {db, batch_bytes, NULL, NULL, NULL, 0};
+	struct round r;
 	struct op_sync_store st;
 	struct op_sync_counts counts = {0, 0, 0};
 	struct op_sink *sink = NULL;
@@ -258,6 +182,9 @@ static int round_run(outpost *db, size_t batch, size_t batch_bytes,
 	int transient = 0;
 	int rc = op_api_remote_pg(db, &conninfo, &password);
 
+	memset(&r, 0, sizeof(r));
+	r.db = db;
+	r.batch_bytes = batch_bytes;
 	if (rc == OUTPOST_OK)
 		rc = local_only_tables(db, &r.local_only);
 	if (rc == OUTPOST_OK)
@@ -270,7 +197,7 @@ static int round_run(outpost *db, size_t batch, size_t batch_bytes,
 	st.schema_name = name ? name : "";
 	st.schema_version = ver ? strtoll(ver, NULL, 10) : 0;
 	st.batch_bytes = batch_bytes;
-	st.local = local_entries;
+	st.local_from = local_from;
 	st.apply = apply_pulled;
 	st.cursor_get = cursor_get;
 	st.cursor_set = cursor_set;
@@ -297,7 +224,7 @@ static int round_run(outpost *db, size_t batch, size_t batch_bytes,
 	res->pulled = (long long)counts.pulled;
 	res->batches = (long long)counts.batches;
 	res->transient = transient;
-	round_clear(&r);
+	op_api_sync_local_clear(&r.local);
 	op_free(r.local_only);
 	op_free(conninfo);
 	op_free(password);

@@ -251,9 +251,11 @@ const char op_pg_central_sql_tables[] =
 	"  END LOOP;\n"                                                       \
 	"  EXECUTE format('GRANT SELECT ON outpost.changes, outpost.edges TO " \
 	"%I', r);\n"                                                          \
-	"  IF to_regprocedure('outpost.push(uuid,bytea,bigint,bigint)')"       \
+	"  IF to_regprocedure('outpost.push(uuid,bytea,bigint,bigint,"         \
+	"bigint)')"                                                           \
 	" IS NOT NULL THEN EXECUTE format('GRANT EXECUTE ON FUNCTION "       \
-	"outpost.push(uuid,bytea,bigint,bigint) TO %I', r); END IF;\n"        \
+	"outpost.push(uuid,bytea,bigint,bigint,bigint) TO %I', r); END "      \
+	"IF;\n"                                                               \
 	"  IF to_regprocedure('outpost.push_stage()') IS NOT NULL THEN "     \
 	"EXECUTE format('GRANT EXECUTE ON FUNCTION outpost.push_stage() TO " \
 	"%I', r); END IF;\n"                                                  \

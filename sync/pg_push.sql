@@ -544,9 +544,16 @@ BEGIN
 END
 $fn$;
 
+-- How far a device's push is: its entry pushed_seq, and of a bulk import
+-- entry (one log entry, many changes) its change pushed_sub; 0 for any
+-- other entry (PROTOCOL.md "Push").
+ALTER TABLE outpost.devices ADD COLUMN IF NOT EXISTS pushed_sub bigint
+  NOT NULL DEFAULT 0;
+
 -- The session's staging table for a batch, made by central's owner (so
 -- the device can fill it but not change what it is) and kept for the
--- session; the device COPYs its batch into it, then calls push.
+-- session; the device COPYs its batch into it, then calls push. sub: the
+-- change's place in a bulk import entry (0 otherwise).
 CREATE OR REPLACE FUNCTION outpost.push_stage()
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
@@ -554,7 +561,8 @@ AS $fn$
 BEGIN
   IF to_regclass('pg_temp.outpost_in') IS NULL THEN
     CREATE TEMP TABLE outpost_in (seq bigint, h bigint, tbl text, op text,
-                                  uid uuid, vals jsonb)
+                                  uid uuid, vals jsonb,
+                                  sub bigint NOT NULL DEFAULT 0)
       ON COMMIT DELETE ROWS;
     EXECUTE format('GRANT INSERT ON pg_temp.outpost_in TO %I', session_user);
   END IF;
@@ -562,9 +570,12 @@ END
 $fn$;
 
 -- The batch the device COPYed into pg_temp.outpost_in: checked whole,
--- merged table by table, logged in the device's order, recorded.
+-- merged table by table, logged in the device's order, recorded. The
+-- batch ends at change (p_to, p_to_sub).
+DROP FUNCTION IF EXISTS outpost.push(uuid, bytea, bigint, bigint);
 CREATE OR REPLACE FUNCTION outpost.push(p_batch uuid, p_site bytea,
-                                        p_from bigint, p_to bigint)
+                                        p_from bigint, p_to bigint,
+                                        p_to_sub bigint)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
 AS $fn$
@@ -611,7 +622,8 @@ BEGIN
       'table pg_temp.outpost_in (drop your own table of that name)'
       USING ERRCODE = '42501';
   END IF;
-  DELETE FROM pg_temp.outpost_in WHERE seq <= d.pushed_seq;
+  DELETE FROM pg_temp.outpost_in
+   WHERE (seq, sub) <= (d.pushed_seq, d.pushed_sub);
   SELECT count(*) INTO n FROM pg_temp.outpost_in;
   DROP TABLE IF EXISTS outpost_s;
   CREATE TEMP TABLE outpost_s (tbl text, id uuid, scope_value text)
@@ -619,6 +631,7 @@ BEGIN
 
   SELECT e.* INTO bad FROM pg_temp.outpost_in e
    WHERE e.seq IS NULL OR e.h IS NULL OR e.h < 0 OR e.op IS NULL
+      OR e.sub < 0
       OR e.op NOT IN ('I', 'U', 'D') OR e.uid IS NULL
       OR (e.op = 'D') <> (e.vals IS NULL OR jsonb_typeof(e.vals) = 'null')
       OR (e.op <> 'D' AND jsonb_typeof(e.vals) <> 'object')
@@ -699,12 +712,15 @@ BEGIN
          s.scope_value, d.name
     FROM pg_temp.outpost_in e JOIN outpost.catalog c ON c.name = e.tbl
     LEFT JOIN outpost_s s ON s.tbl = e.tbl AND s.id = e.uid
-   ORDER BY e.seq;
+   ORDER BY e.seq, e.sub;
   -- The server's clock goes past every clock it has seen.
   UPDATE outpost.hlc_state SET last = greatest(last,
          coalesce((SELECT max(h) FROM pg_temp.outpost_in), 0));
-  UPDATE outpost.devices SET pushed_seq = greatest(pushed_seq, p_to),
-         last_push_at = now() WHERE name = d.name;
+  IF (p_to, p_to_sub) > (d.pushed_seq, d.pushed_sub) THEN
+    UPDATE outpost.devices SET pushed_seq = p_to, pushed_sub = p_to_sub
+     WHERE name = d.name;
+  END IF;
+  UPDATE outpost.devices SET last_push_at = now() WHERE name = d.name;
   INSERT INTO outpost.batches (batch, device, from_seq, to_seq, n, at)
   VALUES (p_batch, d.name, p_from, p_to, n, now());
   PERFORM outpost.set_applying(false);
@@ -714,15 +730,24 @@ $fn$;
 
 -- What a device needs to know before it syncs: who it is to central, its
 -- high-water mark, and central's schema.
+DO $do$ BEGIN
+  -- hello() gained pushed_sub: its result type cannot be replaced.
+  IF EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid =
+             p.pronamespace WHERE n.nspname = 'outpost' AND p.proname =
+             'hello' AND NOT 'pushed_sub' = ANY (p.proargnames)) THEN
+    DROP FUNCTION outpost.hello();
+  END IF;
+END $do$;
 CREATE OR REPLACE FUNCTION outpost.hello()
 RETURNS TABLE (device text, site text, pushed_seq bigint, format text,
-               schema_name text, schema_version bigint)
+               schema_name text, schema_version bigint, pushed_sub bigint)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog AS $$
   SELECT d.name, encode(d.site, 'hex'), d.pushed_seq,
          (SELECT value FROM outpost.meta WHERE key = 'format'),
          (SELECT value FROM outpost.meta WHERE key = 'schema_name'),
-         (SELECT value::bigint FROM outpost.meta WHERE key = 'schema_version')
+         (SELECT value::bigint FROM outpost.meta WHERE key = 'schema_version'),
+         d.pushed_sub
     FROM outpost.devices d WHERE d.role = session_user
 $$;
 
@@ -741,7 +766,7 @@ REVOKE ALL ON FUNCTION outpost.log_lock_key(), outpost.dec_expr(text, text),
   outpost.push_rows(outpost.catalog, bytea, text, boolean),
   outpost.push_orphans(),
   outpost.push_edges(outpost.catalog, bytea),
-  outpost.push(uuid, bytea, bigint, bigint), outpost.push_stage(),
+  outpost.push(uuid, bytea, bigint, bigint, bigint), outpost.push_stage(),
   outpost.hello() FROM PUBLIC;
 DROP FUNCTION IF EXISTS outpost.push(uuid, bytea, bigint, bigint, jsonb);
 DROP FUNCTION IF EXISTS outpost.push_fold(text, bytea, text, text, text);

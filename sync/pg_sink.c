@@ -90,7 +90,7 @@ static int pg_hello(struct op_sink *s, const uint8_t site[16],
 	p->site_param[1] = 'x';
 	op_hex_encode(p->site_param + 2, site, 16);
 	res = PQexec(p->conn, "SELECT device, pushed_seq, schema_name, "
-			      "schema_version FROM outpost.hello()");
+			      "schema_version, pushed_sub FROM outpost.hello()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return fail(p, res, "connect");
 	if (PQntuples(res) != 1) {
@@ -107,6 +107,7 @@ static int pg_hello(struct op_sink *s, const uint8_t site[16],
 	snprintf(out->schema_name, sizeof(out->schema_name), "%s",
 		 PQgetvalue(res, 0, 2));
 	out->schema_version = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+	out->pushed_sub = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
 	PQclear(res);
 	return OUTPOST_OK;
 }
@@ -166,7 +167,7 @@ static int batch_rows(struct pg_sink *p, const struct op_change *c, size_t n,
 			copy_field(b, c[i].values);
 		else
 			op_buf_adds(b, "\\N");
-		op_buf_adds(b, "\n");
+		op_buf_addf(b, "\t%lu\n", (unsigned long)c[i].sub);
 	}
 	return b->oom ? OUTPOST_ENOMEM : OUTPOST_OK;
 }
@@ -187,7 +188,7 @@ static int exec_ok(struct pg_sink *p, const char *sql, const char *what)
 static int copy_in(struct pg_sink *p, const struct op_buf *rows)
 {
 	PGresult *res = PQexec(p->conn, "COPY pg_temp.outpost_in (seq, h, "
-					"tbl, op, uid, vals) FROM STDIN");
+					"tbl, op, uid, vals, sub) FROM STDIN");
 	size_t at = 0;
 
 	if (PQresultStatus(res) != PGRES_COPY_IN)
@@ -216,9 +217,9 @@ static int pg_push(struct op_sink *s, const struct op_change *c, size_t n,
 {
 	struct pg_sink *p = (struct pg_sink *)s;
 	struct op_buf rows = {0};
-	char batch[OP_UUID_TEXT], from[24], to[24], count[24];
-	const char *parts[4] = {p->site_param, from, to, count};
-	const char *params[4] = {batch, p->site_param, from, to};
+	char batch[OP_UUID_TEXT], from[48], to[24], to_sub[24], count[24];
+	const char *parts[5] = {p->site_param, from, to, to_sub, count};
+	const char *params[5] = {batch, p->site_param, from, to, to_sub};
 	uint8_t id[16];
 	PGresult *res = NULL;
 	int rc;
@@ -228,10 +229,14 @@ static int pg_push(struct op_sink *s, const struct op_change *c, size_t n,
 		return OUTPOST_OK;
 	/* The same entries make the same batch id: a retry after a lost
 	 * answer is recognised by central's ledger. */
-	snprintf(from, sizeof(from), "%lld", (long long)c[0].seq);
 	snprintf(to, sizeof(to), "%lld", (long long)c[n - 1].seq);
+	snprintf(to_sub, sizeof(to_sub), "%lu", (unsigned long)c[n - 1].sub);
 	snprintf(count, sizeof(count), "%zu", n);
-	op_uuid_v8(id, parts, 4);
+	/* From and to as changes: one import entry spans many batches. */
+	snprintf(from, sizeof(from), "%lld.%lu", (long long)c[0].seq,
+		 (unsigned long)c[0].sub);
+	op_uuid_v8(id, parts, 5);
+	snprintf(from, sizeof(from), "%lld", (long long)c[0].seq);
 	op_uuid_format(batch, id);
 	rc = batch_rows(p, c, n, &rows);
 	if (rc == OUTPOST_ENOMEM)
@@ -248,8 +253,9 @@ static int pg_push(struct op_sink *s, const struct op_change *c, size_t n,
 	op_buf_free(&rows);
 	if (rc == OUTPOST_OK) {
 		res = PQexecParams(p->conn, "SELECT outpost.push($1::uuid, "
-					    "$2::bytea, $3::bigint, $4::bigint)",
-				   4, NULL, params, NULL, NULL, 0);
+					    "$2::bytea, $3::bigint, $4::bigint, "
+					    "$5::bigint)",
+				   5, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK ||
 		    PQntuples(res) != 1) {
 			rc = fail(p, res, "push");

@@ -39,6 +39,9 @@ struct op_batch {
 /* What the remote says about itself and this device before a sync. */
 struct op_sink_hello {
 	int64_t pushed_seq;	 /* the device's entries the remote has */
+	/* and of entry pushed_seq, when it is a bulk import, the changes up
+	 * to this sub (0 for other entries and remotes without subs) */
+	int64_t pushed_sub;
 	char schema_name[64];	 /* "" if the remote has none */
 	int64_t schema_version;
 	char device[64];	 /* the name the remote knows the device by */
@@ -100,6 +103,14 @@ struct op_sync_store {
 	int (*local)(void *ctx, int64_t after, size_t max,
 		     const struct op_change **out, size_t *n, char *errmsg,
 		     size_t errlen);
+	/* If set, used instead of local: the changes from change (seq,
+	 * sub) on, bulk imports expanded (a change per row and edge, by
+	 * sub). *through is the last entry the batch holds all of (a batch
+	 * may end inside an import); it may pass the last change when only
+	 * entries with nothing to send followed. */
+	int (*local_from)(void *ctx, int64_t seq, uint32_t sub, size_t max,
+			  const struct op_change **out, size_t *n,
+			  int64_t *through, char *errmsg, size_t errlen);
 	int (*apply)(void *ctx, const struct op_change *c, size_t n,
 		     const char *cursor, int64_t value, char *errmsg,
 		     size_t errlen);

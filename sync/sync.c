@@ -8,6 +8,7 @@
  * ledger and a high-water mark; sync/PROTOCOL.md). Pull: the remote's
  * entries after the pull cursor, each batch applied with its cursor in
  * one store transaction. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,21 +57,50 @@ static int check_schema(const struct op_sync_store *st,
 	return OUTPOST_OK;
 }
 
-static int push_all(struct op_sink *sink, const struct op_sync_store *st,
-		    const char *cursor, int64_t remote_has, size_t batch,
-		    struct op_sync_counts *out, char *errmsg, size_t errlen)
+/* The next batch of the store's changes from change (seq, sub) on, and
+ * the last entry it holds all of. A store without local_from has no
+ * imports to expand: its entries are whole. */
+static int next_batch(const struct op_sync_store *st, int64_t seq,
+		      uint32_t sub, size_t batch, const struct op_change **c,
+		      size_t *n, int64_t *through, char *errmsg,
+		      size_t errlen)
 {
-	int64_t at = 0;
+	int rc;
+
+	if (st->local_from)
+		return st->local_from(st->ctx, seq, sub, batch, c, n, through,
+				      errmsg, errlen);
+	rc = st->local(st->ctx, seq - 1, batch, c, n, errmsg, errlen);
+	*through = rc == OUTPOST_OK && *n ? (*c)[*n - 1].seq : seq - 1;
+	return rc;
+}
+
+static int push_all(struct op_sink *sink, const struct op_sync_store *st,
+		    const char *cursor, const struct op_sink_hello *h,
+		    size_t batch, struct op_sync_counts *out, char *errmsg,
+		    size_t errlen)
+{
+	int64_t at = 0, seq, through = 0;
+	uint32_t sub = 0;
 	int rc = st->cursor_get(st->ctx, cursor, &at);
 
 	if (rc != OUTPOST_OK) {
 		say(errmsg, errlen, "push", "cannot read the push cursor");
 		return rc;
 	}
-	/* The remote may hold more than the cursor says: a crash after its
-	 * commit and before ours. Its high-water mark is the truth. */
-	if (remote_has > at) {
-		at = remote_has;
+	/* The cursor holds the last entry the remote has all of. The
+	 * remote may hold more: a crash after its commit and before ours,
+	 * or a bulk import sent in part. Its high-water mark (entry, and
+	 * change in an import) is the truth. */
+	seq = at + 1;
+	if (h->pushed_seq > at && st->local_from) {
+		seq = h->pushed_seq;
+		sub = h->pushed_sub >= 0 && h->pushed_sub < UINT32_MAX
+			      ? (uint32_t)h->pushed_sub + 1
+			      : UINT32_MAX;
+	} else if (h->pushed_seq > at) {
+		at = h->pushed_seq;
+		seq = at + 1;
 		if ((rc = st->cursor_set(st->ctx, cursor, at)) != OUTPOST_OK)
 			return rc;
 	}
@@ -79,27 +109,42 @@ static int push_all(struct op_sink *sink, const struct op_sync_store *st,
 		size_t n = 0;
 		int64_t acked = 0;
 
-		rc = st->local(st->ctx, at, batch, &c, &n, errmsg, errlen);
-		if (rc != OUTPOST_OK || n == 0)
+		rc = next_batch(st, seq, sub, batch, &c, &n, &through, errmsg,
+				errlen);
+		if (rc != OUTPOST_OK)
 			return rc;
-		rc = sink->ops->push(sink, c, n, &acked);
-		if (rc != OUTPOST_OK) {
-			snprintf(errmsg, errlen, "%s", sink->errmsg);
-			return rc;
+		if (n > 0) {
+			rc = sink->ops->push(sink, c, n, &acked);
+			if (rc != OUTPOST_OK) {
+				snprintf(errmsg, errlen, "%s", sink->errmsg);
+				return rc;
+			}
+			if (acked < c[n - 1].seq) {
+				snprintf(errmsg, errlen, "push: the remote "
+					 "acknowledged up to entry %lld of a "
+					 "batch ending at %lld",
+					 (long long)acked,
+					 (long long)c[n - 1].seq);
+				return OUTPOST_EPROTO;
+			}
+			/* Imports go on from the next change, others from
+			 * the next entry. */
+			seq = st->local_from ? c[n - 1].seq : c[n - 1].seq + 1;
+			sub = st->local_from ? c[n - 1].sub + 1 : 0;
+			out->pushed += n;
+			out->batches++;
 		}
-		if (acked < c[n - 1].seq) {
-			snprintf(errmsg, errlen, "push: the remote acknowledged "
-				 "up to entry %lld of a batch ending at %lld",
-				 (long long)acked, (long long)c[n - 1].seq);
-			return OUTPOST_EPROTO;
+		if (through > at) {
+			at = through;
+			rc = st->cursor_set(st->ctx, cursor, at);
+			if (rc != OUTPOST_OK) {
+				say(errmsg, errlen, "push",
+				    "cannot move the cursor");
+				return rc;
+			}
 		}
-		at = acked;
-		if ((rc = st->cursor_set(st->ctx, cursor, at)) != OUTPOST_OK) {
-			say(errmsg, errlen, "push", "cannot move the cursor");
-			return rc;
-		}
-		out->pushed += n;
-		out->batches++;
+		if (n == 0)
+			return OUTPOST_OK;
 	}
 }
 
@@ -159,8 +204,8 @@ int op_sync_run(struct op_sink *sink, const struct op_sync_store *st,
 	if (rc == OUTPOST_OK)
 		rc = check_schema(st, &h, errmsg, errlen);
 	if (rc == OUTPOST_OK)
-		rc = push_all(sink, st, push_cursor, h.pushed_seq, batch, out,
-			      errmsg, errlen);
+		rc = push_all(sink, st, push_cursor, &h, batch, out, errmsg,
+			      errlen);
 	st->note(st->ctx, push_cursor, rc == OUTPOST_OK ? NULL : errmsg);
 	if (rc == OUTPOST_OK) {
 		rc = pull_all(sink, st, pull_cursor, batch, out, errmsg,

@@ -307,7 +307,7 @@ void test_central_device_staging_is_owners(struct t *t)
 		     "'D'::text AS op, '0190a000-0000-7000-8000-000000000001'"
 		     "::uuid AS uid, NULL::jsonb AS vals; SELECT outpost.push("
 		     "gen_random_uuid(), '\\x0102030405060708090a0b0c0d0e0f10', "
-		     "1, 1)"), 1);
+		     "1, 1, 0)"), 1);
 	CHECK_HAS(out, "the batch is not in outpost.push_stage()'s table "
 		  "pg_temp.outpost_in");
 	free(out);

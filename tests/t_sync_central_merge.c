@@ -212,3 +212,92 @@ void test_sync_central_merge_cascaded_scope(struct t *t)
 			  "outpost.changes WHERE op = 'D'"),
 		  "kidsD smith, homesD smith\n");
 }
+
+static int lines(const char *s)
+{
+	int n = 0;
+
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return s ? n : -1;
+}
+
+/* Places p0..p29 in a ring of NEAR edges, and ten chords. */
+static int write_graph(struct t *t, char *nodes, char *rels)
+{
+	char text[4096];
+	size_t len = 0;
+	int i;
+
+	t_path(nodes, t, "places.csv");
+	t_path(rels, t, "near.csv");
+	len += (size_t)snprintf(text, sizeof(text), "id:ID,name,:LABEL\n");
+	for (i = 0; i < 30; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"p%d,place %d,Place\n", i, i);
+	if (t_write(nodes, text) != 0)
+		return -1;
+	len = (size_t)snprintf(text, sizeof(text),
+			       ":START_ID,:END_ID,:TYPE,km:float\n");
+	for (i = 0; i < 40; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"p%d,p%d,NEAR,%d.5\n", i % 30,
+					i < 30 ? (i + 1) % 30 : (i * 7) % 30,
+					i);
+	return t_write(rels, text);
+}
+
+/* A bulk import is one log entry; its push is a change per node and
+ * edge, over as many batches as the bound makes, resumed from the change
+ * where a failure stopped it, each change applied and logged once. */
+void test_sync_central_merge_import(struct t *t)
+{
+	struct central c;
+	struct device a, b;
+	char v[4096], nodes[512], rels[512], args[1200], *out = NULL;
+
+	if (setup(t, &c, &a, &b) != 0 || write_graph(t, nodes, rels) != 0)
+		return;
+	snprintf(args, sizeof(args), "import --nodes '%s' --relationships "
+		 "'%s'", nodes, rels);
+	CHECK_EQ(on(&out, &a, args), 0);
+	free(out);
+	/* Central refuses the 15th place: the push stops inside the
+	 * import, after two batches of 7. */
+	CHECK_STR(central(v, &c, "CREATE FUNCTION stop15() RETURNS trigger "
+			  "LANGUAGE plpgsql AS $$ BEGIN IF (SELECT count(*) "
+			  "FROM public.\"Place\") >= 14 THEN RAISE EXCEPTION 'full'; "
+			  "END IF; RETURN NEW; END $$; CREATE TRIGGER stop15 "
+			  "BEFORE INSERT ON \"Place\" FOR EACH ROW EXECUTE "
+			  "FUNCTION stop15(); SELECT 1"), "1\n");
+	CHECK_EQ(on(&out, &a, "sync --batch 7"), 1);
+	CHECK_HAS(out, "full");
+	free(out);
+	CHECK_STR(central(v, &c, "DROP TRIGGER stop15 ON \"Place\"; SELECT "
+			  "count(*) || ' ' || (SELECT pushed_sub FROM "
+			  "outpost.devices WHERE name LIKE '%a') FROM "
+			  "\"Place\""), "14 13\n");
+	CHECK_EQ(on(&out, &a, "sync --batch 7"), 0);
+	CHECK_STR(out, "synced: pushed 56, pulled 0 (8 batches)\n");
+	free(out);
+	CHECK_STR(central(v, &c, "SELECT (SELECT count(*) FROM \"Place\") || "
+			  "' ' || (SELECT count(*) FROM outpost.edges) || ' ' || "
+			  "(SELECT count(*) || ' ' || count(DISTINCT row_id) "
+			  "FROM outpost.changes) || ' ' || (SELECT sum((props->>"
+			  "'km')::numeric) FROM outpost.edges)"),
+		  "30 40 70 70 800.0\n");
+	/* A device that lost its cursor sends nothing again. */
+	CHECK_EQ(on(NULL, &a, "sql \"UPDATE _outpost_cursors SET seq = 0 "
+		    "WHERE consumer = 'pg_push'\""), 0);
+	CHECK_EQ(on(&out, &a, "sync"), 0);
+	CHECK_STR(out, "synced: pushed 0, pulled 0 (0 batches)\n");
+	free(out);
+	CHECK_EQ(on(&out, &b, "sync"), 0);
+	CHECK_STR(out, "synced: pushed 0, pulled 70 (1 batch)\n");
+	free(out);
+	CHECK_STR(rows(v, sizeof(v), &b, "SELECT count(*) AS n FROM Place"),
+		  "n\n30\n");
+	CHECK_EQ(on(&out, &b, "graph edges --type NEAR"), 0);
+	CHECK_EQ(lines(out), 40);
+	free(out);
+}
