@@ -179,6 +179,26 @@ void op_pg_central_sql_capture(struct op_buf *b, const struct op_table *t)
 	op_buf_addf(b, OP_PG_CAPTURE_TRIGGERS("%s", "%s"), op_buf_str(&tn),
 		    op_buf_str(&tn), op_buf_str(&tn), op_buf_str(&fn),
 		    op_buf_str(&tn));
+	/* A scoped row that a merge removes without an entry of its own (a
+	 * foreign key's cascade, an orphan) keeps its scope in its clock
+	 * row: a later update or delete of it is still logged in its scope,
+	 * for its scope's devices. */
+	op_buf_adds(b, "DROP TRIGGER IF EXISTS outpost_keep_scope ON public.");
+	op_pg_central_ident(b, t->name);
+	op_buf_adds(b, ";\n");
+	if (t->scope_column && strcmp(t->scope_column,
+				      t->cols[t->pk].name) != 0) {
+		op_buf_adds(b, "CREATE TRIGGER outpost_keep_scope AFTER DELETE "
+			       "ON public.");
+		op_pg_central_ident(b, t->name);
+		op_buf_adds(b, " FOR EACH ROW WHEN (current_setting("
+			       "'outpost.applying', true) = 'on') EXECUTE "
+			       "FUNCTION outpost.keep_scope(");
+		op_pg_central_literal(b, t->cols[t->pk].name);
+		op_buf_adds(b, ", ");
+		op_pg_central_literal(b, t->scope_column);
+		op_buf_adds(b, ");\n");
+	}
 	op_buf_adds(b, "DROP TRIGGER IF EXISTS outpost_node_delete ON public.");
 	op_pg_central_ident(b, t->name);
 	op_buf_adds(b, ";\n");

@@ -225,6 +225,14 @@ const char op_pg_central_sql_tables[] =
 	"NULL, c.policy = 'lww');\n"                                          \
 	"  END IF;\n  RETURN NULL;\nEND\n$outpost$;\n"                        \
 	OP_PG_CAPTURE_TRIGGERS("outpost.edges", "outpost.capture_edges")      \
+	/* Inside a merge, a deleted scoped row's scope goes to its clock  \
+	 * row (TG_ARGV: key and scope column; the clocks are untouched). */ \
+	"CREATE OR REPLACE FUNCTION outpost.keep_scope() RETURNS trigger "    \
+	"LANGUAGE plpgsql SECURITY DEFINER " FN_HEAD                          \
+	"BEGIN\n  INSERT INTO outpost.clocks AS c (tbl, id, scope) VALUES "   \
+	"(TG_TABLE_NAME, (to_jsonb(OLD) ->> TG_ARGV[0])::uuid, to_jsonb(OLD) " \
+	"->> TG_ARGV[1]) ON CONFLICT (tbl, id) DO UPDATE SET scope = "        \
+	"EXCLUDED.scope;\n  RETURN NULL;\nEND\n$outpost$;\n"                  \
 	/* A node's delete takes its edges (TG_ARGV[0]: its key column). */  \
 	"CREATE OR REPLACE FUNCTION outpost.node_deleted() RETURNS trigger "  \
 	"LANGUAGE plpgsql SECURITY DEFINER " FN_HEAD                          \

@@ -301,3 +301,32 @@ void test_sync_central_merge_import(struct t *t)
 	CHECK_EQ(lines(out), 40);
 	free(out);
 }
+
+/* A row central removed without an entry of its own (here an orphan)
+ * keeps its scope: B's later delete of it, in a batch of its own, is
+ * logged in B's family, so that family's devices see it. */
+void test_sync_central_merge_removed_scope(struct t *t)
+{
+	struct central c;
+	struct device a, b;
+	char v[4096], *out = NULL;
+
+	if (setup(t, &c, &a, &b) != 0)
+		return;
+	CHECK_EQ(on(NULL, &a, "sql \"INSERT INTO homes VALUES ('" H1 "', "
+		    "'smith', 'h')\""), 0);
+	sync_ok(t, &a);
+	sync_ok(t, &b);
+	CHECK_EQ(on(NULL, &a, "sql \"DELETE FROM homes WHERE id = '" H1 "'\""),
+		 0);
+	sync_ok(t, &a);
+	CHECK_EQ(on(NULL, &b, "sql \"INSERT INTO kids VALUES ('" K2 "', "
+		    "'smith', '" H1 "'); DELETE FROM kids WHERE id = '" K2 "'\""),
+		 0);
+	CHECK_EQ(on(&out, &b, "sync --batch 1"), 0);
+	free(out);
+	CHECK_STR(central(v, &c, "SELECT string_agg(op || ' ' || coalesce("
+			  "scope_value, '-'), ', ' ORDER BY sseq) FROM "
+			  "outpost.changes WHERE row_id = '" K2 "'"),
+		  "I smith, D smith\n");
+}
