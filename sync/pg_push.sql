@@ -128,12 +128,14 @@ CREATE INDEX IF NOT EXISTS changes_insert_idx ON outpost.changes (row_id)
 -- winning row event (rw), whether it lives afterwards (alive), the values
 -- that won (win) and their clocks (winclk), and its scope value. phys is
 -- the table holding the rows, pk its key, scope_col NULL if unscoped.
--- p_pre: outpost_pre holds this table's scopes from before the batch.
+-- p_pre: outpost_pre holds this table's scopes from before the batch;
+-- p_fresh: rows in outpost_f went in by push_fresh, not folded.
 CREATE OR REPLACE FUNCTION outpost.push_fold(p_tbl text, p_site bytea,
                                              p_phys text, p_pk text,
                                              p_scope_col text,
                                              p_edge boolean,
-                                             p_pre boolean)
+                                             p_pre boolean,
+                                             p_fresh boolean)
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
   DROP TABLE IF EXISTS outpost_m;
@@ -142,7 +144,7 @@ BEGIN
     WITH e AS (SELECT seq, h, op, uid AS id,
                       CASE WHEN $3 THEN outpost.edge_fields(vals)
                            ELSE vals END AS vals
-                 FROM pg_temp.outpost_in WHERE tbl = $1),
+                 FROM pg_temp.outpost_in WHERE tbl = $1 %7$s),
     g AS (SELECT id, count(*) AS n FROM e GROUP BY id),
     -- Most rows have one entry in a batch: no folding for them.
     one AS (SELECT e.id, CASE WHEN e.op <> 'U' THEN e.op END AS rop,
@@ -215,7 +217,9 @@ BEGIN
                       'a.clock_scope)', p_scope_col) END,
      CASE WHEN p_pre THEN 'pre.scope' ELSE 'NULL::text' END,
      CASE WHEN p_pre THEN 'LEFT JOIN outpost_pre pre ON pre.tbl = $1 AND '
-                          'pre.id = f.id' ELSE '' END)
+                          'pre.id = f.id' ELSE '' END,
+     CASE WHEN p_fresh THEN 'AND uid NOT IN (SELECT id FROM outpost_f)'
+          ELSE '' END)
   USING p_tbl, p_site, p_edge;
 END
 $fn$;
@@ -329,6 +333,56 @@ BEGIN
 END
 $fn$;
 
+-- The fast path of push_rows: most entries of a batch are a row's first
+-- insert (its only entry in the batch, no clock, no row at central). They
+-- go straight from the staging table into the table, as a device's
+-- first insert writes no clock; what does not go in (a row of that id or
+-- unique value is there) is folded with the rest. Fills outpost_f (id,
+-- scope_value) and returns how many went in. c_list and f_vals: the
+-- columns and their values decoded from the staged entry m.
+CREATE OR REPLACE FUNCTION outpost.push_fresh(t outpost.catalog, p_device text,
+                                              c_list text, f_vals text)
+RETURNS bigint LANGUAGE plpgsql AS $fn$
+DECLARE
+  bad record;
+  n bigint;
+BEGIN
+  DROP TABLE IF EXISTS outpost_f;
+  EXECUTE format($q$
+    CREATE TEMP TABLE outpost_f ON COMMIT DROP AS
+    -- One scan with a window, not a join of the staging table with
+    -- itself: it has no statistics, and a nested loop over it is n^2.
+    WITH m AS (SELECT e.*, count(*) OVER (PARTITION BY e.uid) AS n
+                 FROM pg_temp.outpost_in e WHERE e.tbl = $1),
+    ins AS (INSERT INTO public.%1$I AS x (%2$s)
+            SELECT %3$s FROM m
+             WHERE m.n = 1 AND m.op = 'I' AND NOT EXISTS
+                   (SELECT 1 FROM outpost.clocks k
+                     WHERE k.tbl = $1 AND k.id = m.uid)
+            ON CONFLICT DO NOTHING
+            RETURNING x.%4$I AS id, %5$s AS scope_value)
+    SELECT * FROM ins
+  $q$, t.name, c_list, f_vals, t.pk,
+     CASE WHEN t.scope_col IS NULL THEN 'NULL::text'
+          ELSE format('x.%I::text', t.scope_col) END) USING t.name;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  IF t.scope_col IS NOT NULL THEN
+    SELECT f.id, f.scope_value AS v INTO bad FROM outpost_f f
+     WHERE f.scope_value NOT IN
+           (SELECT s.value FROM outpost.device_scopes s
+             WHERE s.device = p_device AND s.name = t.scope_name)
+     LIMIT 1;
+    IF FOUND THEN
+      RAISE EXCEPTION 'outpost: % row % is in scope %=%, outside device %''s '
+        'scopes', t.name, bad.id, t.scope_name, bad.v, p_device
+        USING ERRCODE = '42501';
+    END IF;
+  END IF;
+  INSERT INTO outpost_s SELECT t.name, f.id, f.scope_value FROM outpost_f f;
+  RETURN n;
+END
+$fn$;
+
 -- Merge the batch's entries of one table or node label (p_pre: its
 -- scopes from before the batch are in outpost_pre).
 CREATE OR REPLACE FUNCTION outpost.push_rows(t outpost.catalog, p_site bytea,
@@ -342,19 +396,41 @@ DECLARE
   sets text := '';
   c_list text := format('%I', t.pk);
   c_vals text := 'm.id';
+  f_vals text := 'm.uid';
   bad record;
+  n_fresh bigint := 0;
 BEGIN
-  PERFORM outpost.push_fold(t.name, p_site, qt, t.pk, t.scope_col, false,
-                            p_pre);
   -- A column the table does not have refuses the whole batch.
-  SELECT array_agg(k) INTO known FROM jsonb_object_keys(t.cols) k
-   WHERE k <> t.pk;
-  SELECT m.id, (SELECT min(k) FROM jsonb_object_keys(m.nv - known) k) AS key
-    INTO bad FROM outpost_m m WHERE m.nv - known <> '{}' LIMIT 1;
+  SELECT coalesce(array_agg(k), '{}') INTO known
+    FROM jsonb_object_keys(t.cols) k WHERE k <> t.pk;
+  SELECT e.uid AS id, (SELECT min(k) FROM jsonb_object_keys(e.vals - known) k)
+         AS key
+    INTO bad FROM pg_temp.outpost_in e
+   WHERE e.tbl = t.name AND e.op <> 'D' AND e.vals - known <> '{}'
+   ORDER BY e.seq, e.sub LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'outpost: %.% (row %): no such column', t.name, bad.key,
       bad.id USING ERRCODE = '22023';
   END IF;
+  FOR c_name, c_type IN SELECT key, value #>> '{}' FROM jsonb_each(t.cols)
+                         WHERE key <> t.pk ORDER BY key LOOP
+    sets := sets || format('%s%I = CASE WHEN m.win ? %L THEN %s ELSE x.%I END',
+                           CASE WHEN sets = '' THEN '' ELSE ', ' END, c_name,
+                           c_name, outpost.dec_expr(c_type,
+                           format('m.win->>%L', c_name)), c_name);
+    c_list := c_list || format(', %I', c_name);
+    c_vals := c_vals || ', ' ||
+              outpost.dec_expr(c_type, format('m.win->>%L', c_name));
+    f_vals := f_vals || ', ' ||
+              outpost.dec_expr(c_type, format('m.vals->>%L', c_name));
+  END LOOP;
+  n_fresh := outpost.push_fresh(t, p_device, c_list, f_vals);
+  IF n_fresh = (SELECT count(*) FROM pg_temp.outpost_in e
+                 WHERE e.tbl = t.name) THEN
+    RETURN; -- all of them were first inserts
+  END IF;
+  PERFORM outpost.push_fold(t.name, p_site, qt, t.pk, t.scope_col, false,
+                            p_pre, n_fresh > 0);
   -- Scopes: the row's scope value (new or stored) must be one of the
   -- device's, and nothing may move a row to another scope.
   IF t.scope_col IS NOT NULL THEN
@@ -385,16 +461,6 @@ BEGIN
   END IF;
   EXECUTE format('DELETE FROM %s x USING outpost_m m WHERE x.%I = m.id '
                  'AND m.rw AND m.rop = ''D''', qt, t.pk);
-  FOR c_name, c_type IN SELECT key, value #>> '{}' FROM jsonb_each(t.cols)
-                         WHERE key <> t.pk ORDER BY key LOOP
-    sets := sets || format('%s%I = CASE WHEN m.win ? %L THEN %s ELSE x.%I END',
-                           CASE WHEN sets = '' THEN '' ELSE ', ' END, c_name,
-                           c_name, outpost.dec_expr(c_type,
-                           format('m.win->>%L', c_name)), c_name);
-    c_list := c_list || format(', %I', c_name);
-    c_vals := c_vals || ', ' ||
-              outpost.dec_expr(c_type, format('m.win->>%L', c_name));
-  END LOOP;
   IF sets <> '' THEN
     EXECUTE format('UPDATE %s x SET %s FROM outpost_m m WHERE x.%I = m.id '
                    'AND m.alive AND m.present AND m.win <> ''{}''', qt, sets,
@@ -421,7 +487,7 @@ BEGIN
   SELECT * INTO fl FROM outpost.catalog WHERE name = t.from_label;
   SELECT * INTO tl FROM outpost.catalog WHERE name = t.to_label;
   PERFORM outpost.push_fold(t.name, p_site, 'outpost.edges', 'uuid', NULL,
-                            true, false);
+                            true, false, false);
   SELECT m.id, k AS key INTO bad
     FROM outpost_m m, jsonb_object_keys(m.nv) k
    WHERE k NOT IN ('from', 'to', 'valid_from', 'valid_to') AND
@@ -756,7 +822,8 @@ $$;
 REVOKE ALL ON FUNCTION outpost.log_lock_key(), outpost.dec_expr(text, text),
   outpost.win_cols(jsonb, jsonb, bigint, bytea, jsonb, bigint, bytea),
   outpost.win_clocks(jsonb, jsonb, bigint, bytea, bigint),
-  outpost.push_fold(text, bytea, text, text, text, boolean, boolean),
+  outpost.push_fold(text, bytea, text, text, text, boolean, boolean, boolean),
+  outpost.push_fresh(outpost.catalog, text, text, text),
   outpost.edge_fields(jsonb), outpost.edge_props(jsonb),
   outpost.props_merge(jsonb, jsonb),
   outpost.push_clocks(text, bytea),
@@ -772,6 +839,8 @@ DROP FUNCTION IF EXISTS outpost.push(uuid, bytea, bigint, bigint, jsonb);
 DROP FUNCTION IF EXISTS outpost.push_fold(text, bytea, text, text, text);
 DROP FUNCTION IF EXISTS outpost.push_fold(text, bytea, text, text, text,
                                           boolean);
+DROP FUNCTION IF EXISTS outpost.push_fold(text, bytea, text, text, text,
+                                          boolean, boolean);
 DROP FUNCTION IF EXISTS outpost.push_rows(outpost.catalog, bytea, text);
 -- The capture triggers' WHEN asks outpost.applying() as whoever writes.
 GRANT EXECUTE ON FUNCTION outpost.applying() TO PUBLIC;

@@ -212,6 +212,7 @@ TEST(sync_pg, parked_value_survives_reinsert)
 TEST(sync_fault, connection_cut)
 TEST(sync_fault, server_restart)
 TEST(central_device, staging_is_owners)
+TEST(central_device, push_unknown_column)
 TEST(sync_fault, batch_bytes)
 
 /* neo4j_http: the Neo4j HTTP client against a scripted fake server:

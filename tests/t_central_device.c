@@ -322,3 +322,28 @@ void test_central_device_staging_is_owners(struct t *t)
 	CHECK_HAS(out, "permission denied");
 	free(out);
 }
+
+/* A pushed value for a column the table does not have refuses the whole
+ * batch, whether the row is new (merged by push_fresh's fast path) or
+ * not, and nothing of it is kept. */
+void test_central_device_push_unknown_column(struct t *t)
+{
+	struct tc c;
+	char pw[128], *out = NULL, v[4096];
+
+	if (device_setup(t, &c, "tab-u", pw) != 0)
+		return;
+	CHECK_EQ(dev(&out, &c, pw, "BEGIN; SELECT outpost.push_stage(); "
+		     "INSERT INTO pg_temp.outpost_in (seq, h, tbl, op, uid, "
+		     "vals) VALUES (1, 1, 'Place', 'I', '0190a000-0000-7000-"
+		     "8000-0000000000f1', '{\"name\": \"a\"}'), (2, 1, 'Place', "
+		     "'I', '0190a000-0000-7000-8000-0000000000f2', '{\"name\": "
+		     "\"b\", \"nope\": 1}'); SELECT outpost.push("
+		     "gen_random_uuid(), '\\x0102030405060708090a0b0c0d0e0f10', "
+		     "1, 2, 0); COMMIT"), 1);
+	CHECK_HAS(out, "Place.nope (row 0190a000-0000-7000-8000-0000000000f2)"
+		  ": no such column");
+	free(out);
+	CHECK_STR(tc_value(v, &c, "SELECT count(*) || ' ' || (SELECT count(*) "
+			   "FROM outpost.batches) FROM \"Place\""), "0 0");
+}
