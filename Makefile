@@ -44,7 +44,7 @@ SYNC_BENCH_N    ?= 100000
 SYNC_BENCH_RUNS ?= 3
 
 .PHONY: all test check check-asan check-valgrind static install-check fuzz \
-	bench bench-sync demo install uninstall clean
+	bench bench-sync bench-neo4j demo install uninstall clean
 
 all: outpost
 
@@ -144,6 +144,15 @@ bench: $(BENCHBIN) $(ENGINEBIN) $(BUILD)/bench-trav-memory
 			$(BUILD)/bench-data/work/$$d.outpost/store \
 			$(BUILD)/bench-data/$$d/nodes.csv || exit 1; done
 	$(MAKE) bench-sync
+	$(MAKE) bench-neo4j
+
+# Nodes and relationships per second pushed to a real Neo4j 3.1.1 (the
+# tests' one, build/neo4j) for the 20,000-node curriculum graph, by
+# batch size (tools/bench/neo4j-bench).
+NEO4J_BENCH_BATCHES ?= 250 1000 4000
+bench-neo4j: outpost $(NEO4J_DIR)/.installed
+	tools/bench/neo4j-bench $(BUILD)/bench-data/curriculum20k \
+		"$(NEO4J_BENCH_BATCHES)"
 
 # Push and pull of 100,000 changes through a throw-away PostgreSQL,
 # against COPY of the same rows (tools/bench/sync-bench).

@@ -228,23 +228,27 @@ typedef struct outpost_sync_opts {
 #define OUTPOST_SYNC_OPTS_VERSION 2u
 #define OUTPOST_SYNC_OPTS_INIT {OUTPOST_SYNC_OPTS_VERSION, 0, 0}
 
-/* Version 1 callers (no batches) are accepted. */
+/* Version 1 (no batches) and 2 (no neo4j_pushed) callers are accepted. */
 typedef struct outpost_sync_result {
 	unsigned version;
 	long long pushed;  /* this store's changes central took */
 	long long pulled;  /* central's changes received */
 	int transient;	   /* the failure may pass by itself: try again */
 	long long batches; /* push and pull batches */
+	long long neo4j_pushed; /* changes sent to the Neo4j mirror (v3) */
 } outpost_sync_result;
-#define OUTPOST_SYNC_RESULT_VERSION 2u
+#define OUTPOST_SYNC_RESULT_VERSION 3u
 
 /* One round with central: push this store's changes after the push
  * cursor, then pull the others' after the pull cursor; every batch is
  * all or nothing on both sides, so an interrupted sync loses nothing and
- * applies nothing twice. out (may be NULL; set out->version) gets the
- * counts. OUTPOST_ENOTFOUND if no remote is set; OUTPOST_ENET when
- * central cannot be reached (out->transient); OUTPOST_ESCHEMA when the
- * schema versions differ (the message says what to run). */
+ * applies nothing twice. Then, if a Neo4j mirror is set
+ * (outpost_remote_set_neo4j), push to it (also when central is not set,
+ * or failed: the mirror is independent). out (may be NULL; set
+ * out->version) gets the counts. OUTPOST_ENOTFOUND if no remote is set;
+ * OUTPOST_ENET when central or Neo4j cannot be reached (out->transient);
+ * OUTPOST_ESCHEMA when the schema versions differ (the message says what
+ * to run). When both fail, the message names both. */
 OUTPOST_API int outpost_sync(outpost *db, const outpost_sync_opts *opts,
 			     outpost_sync_result *out);
 
@@ -276,9 +280,50 @@ typedef struct outpost_sink_status {
 } outpost_sink_status;
 #define OUTPOST_SINK_STATUS_VERSION 1u
 
-/* The state of sink "pg" (the only one so far); set out->version. */
+/* The state of sink "pg" or "neo4j"; set out->version. For "neo4j",
+ * remote is "URL (database NAME)", pending counts the node and
+ * relationship changes of the whole log (this store's and those pulled
+ * from central) not yet pushed, and pull_seq is 0. */
 OUTPOST_API int outpost_sink_status_get(outpost_sink_status *out,
 					outpost *db, const char *sink);
+
+/* ---- the Neo4j graph mirror ------------------------------------------ */
+
+/* Where the store mirrors its node labels and relationship types
+ * (sync/PROTOCOL.md "Neo4j"). Start from OUTPOST_NEO4J_REMOTE_INIT. */
+typedef struct outpost_neo4j_remote {
+	unsigned version;
+	const char *url;	   /* http(s)://host:port[/prefix]: no user,
+				      password, query or fragment */
+	const char *database;	   /* NULL: "neo4j" */
+	const char *user;	   /* Basic auth user; NULL: "neo4j". At sync
+				      time OUTPOST_NEO4J_USER overrides it */
+	const char *password_file; /* or NULL: read now, kept 0600 */
+	const char *token_file;	   /* a Bearer token instead; or NULL */
+	const char *ca_file;	   /* PEM CAs to trust instead of the
+				      system's; or NULL */
+} outpost_neo4j_remote;
+#define OUTPOST_NEO4J_REMOTE_VERSION 1u
+#define OUTPOST_NEO4J_REMOTE_INIT                                             \
+	{OUTPOST_NEO4J_REMOTE_VERSION, NULL, NULL, NULL, NULL, NULL, NULL}
+
+/* Point the store at a Neo4j mirror; outpost_sync() then pushes to it.
+ * password_file or token_file (at most one) must be a regular file only
+ * its owner can read (0600); its content is kept in the store's keys
+ * directory (neo4j.pass or neo4j.token, 0600) and replaces the other.
+ * At sync time OUTPOST_NEO4J_TOKEN or OUTPOST_NEO4J_PASSWORD, when set,
+ * is used instead. No secret is ever on a command line, in the store's
+ * tables or in a message. Nothing is contacted yet. OUTPOST_EMISUSE for
+ * a bad URL, database name or combination. */
+OUTPOST_API int outpost_remote_set_neo4j(outpost *db,
+					 const outpost_neo4j_remote *r);
+
+/* Compare the Neo4j mirror's uniqueness constraints and recorded schema
+ * with the store's schema. *out (NULL when there is no drift; free with
+ * outpost_free) lists each difference on a line. OUTPOST_OK when there
+ * is none, OUTPOST_EDRIFT when there is, OUTPOST_ENOTFOUND if no mirror
+ * or no schema is set, OUTPOST_ENET if Neo4j cannot be reached. */
+OUTPOST_API int outpost_neo4j_check(char **out, outpost *db);
 
 /* ---- central PostgreSQL: administration --------------------------- */
 

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "api_int.h"
+#include "api_neo4j.h"
 #include "api_remote_int.h"
 #include "sink.h"
 
@@ -153,9 +154,12 @@ int outpost_sink_status_get(outpost_sink_status *out, outpost *db,
 	if (!out || !db || !sink ||
 	    out->version != OUTPOST_SINK_STATUS_VERSION)
 		return OUTPOST_EMISUSE;
+	if (strcmp(sink, "neo4j") == 0)
+		return op_api_neo4j_status(out, db);
 	if (strcmp(sink, "pg") != 0)
 		return op_err_set(&db->err, OUTPOST_ENOTFOUND, "no sink "
-				  "\"%s\" (there is \"pg\")", sink);
+				  "\"%s\" (there are \"pg\" and \"neo4j\")",
+				  sink);
 	memset(out, 0, sizeof(*out));
 	out->version = OUTPOST_SINK_STATUS_VERSION;
 	rc = op_log_meta_get(db->rel, "remote_pg", &conninfo, &db->err);

@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "api_neo4j.h"
 #include "api_remote_int.h"
 #include "api_sync_local.h"
 #include "sink.h"
@@ -236,7 +237,7 @@ static int round_run(outpost *db, size_t batch, size_t batch_bytes,
 int outpost_sync(outpost *db, const outpost_sync_opts *opts,
 		 outpost_sync_result *out)
 {
-	outpost_sync_result res = {OUTPOST_SYNC_RESULT_VERSION, 0, 0, 0, 0};
+	outpost_sync_result res = {OUTPOST_SYNC_RESULT_VERSION, 0, 0, 0, 0, 0};
 	long long batch = opts ? opts->batch : 0;
 	/* batch_bytes came with version 2: a version 1 struct ends before */
 	long long bytes = opts && opts->version >= 2 ? opts->batch_bytes : 0;
@@ -251,13 +252,27 @@ int outpost_sync(outpost *db, const outpost_sync_opts *opts,
 	if (db->read_only)
 		return op_err_set(&db->err, OUTPOST_EMISUSE, "the store is "
 				  "open read-only");
-	rc = round_run(db, batch ? (size_t)batch : SYNC_BATCH_DEFAULT,
-		       bytes ? (size_t)bytes : OP_SYNC_BATCH_BYTES, &res);
+	/* Central unless only a Neo4j mirror is set (with neither, central's
+	 * round says that no remote is set); then the mirror. */
+	if (!op_api_neo4j_is_set(db) || op_api_remote_pg_is_set(db))
+		rc = round_run(db, batch ? (size_t)batch : SYNC_BATCH_DEFAULT,
+			       bytes ? (size_t)bytes : OP_SYNC_BATCH_BYTES,
+			       &res);
+	else
+		rc = OUTPOST_OK;
+	if (op_api_neo4j_is_set(db))
+		rc = op_api_sync_neo4j_round(db, rc, (size_t)batch,
+					     bytes ? (size_t)bytes
+						   : OP_SYNC_BATCH_BYTES,
+					     &res);
 	if (out) {
-		/* A version 1 struct ends before batches. */
+		/* A version 1 struct ends before batches, 2 before
+		 * neo4j_pushed. */
 		res.version = out->version;
-		memcpy(out, &res, out->version >= 2 ? sizeof(res)
-			      : offsetof(outpost_sync_result, batches));
+		memcpy(out, &res, out->version >= 3 ? sizeof(res)
+			      : out->version == 2
+				  ? offsetof(outpost_sync_result, neo4j_pushed)
+				  : offsetof(outpost_sync_result, batches));
 	}
 	return rc;
 }
@@ -281,7 +296,7 @@ int outpost_sync_watch(outpost *db, const outpost_sync_opts *opts,
 		return OUTPOST_EMISUSE;
 	for (;;) {
 		outpost_sync_result res = {OUTPOST_SYNC_RESULT_VERSION, 0, 0,
-					   0, 0};
+					   0, 0, 0};
 		int rc = outpost_sync(db, opts, &res);
 		unsigned wait, waited;
 

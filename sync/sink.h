@@ -82,6 +82,45 @@ int op_pg_sink_open(struct op_sink **out, const char *conninfo,
 /* OUTPOST_OK if conninfo parses and holds no password; else why. */
 int op_pg_conninfo_check(const char *conninfo, char *errmsg, size_t errlen);
 
+/* The Neo4j sink (neo4j_sink.c; sync/PROTOCOL.md "Neo4j"): a mirror of
+ * the schema's node labels and relationship types. Nothing is contacted
+ * until hello. The strings stay the caller's; secret is copied, never
+ * logged or in a message. */
+struct op_neo4j_sink_opts {
+	const char *url;	 /* http(s)://host:port[/prefix] */
+	const char *database;	 /* "neo4j" */
+	const char *user;	 /* Basic auth, with secret as password */
+	const char *secret;	 /* password, or token when bearer; NULL:
+				    no auth */
+	int bearer;
+	const char *ca_file;	 /* PEM CAs instead of the system's, or NULL */
+	const char *schema_json; /* the store's schema (op_schema.json) */
+	size_t rows;		 /* changes per request at most; 0: 1000 */
+};
+int op_neo4j_sink_open(struct op_sink **out,
+		       const struct op_neo4j_sink_opts *o, char *errmsg,
+		       size_t errlen);
+/* Constraint drift: *report (op_free; lines "neo4j: ...") says what is
+ * missing or not asked for. OUTPOST_EDRIFT when anything is, OUTPOST_OK
+ * when nothing; otherwise the sink's errmsg says why. */
+int op_neo4j_sink_check(struct op_sink *sink, char **report);
+/* OUTPOST_OK if the URL, database and CA file would do for a sink (no
+ * credentials in the URL, a name Neo4j takes); else why. No network. */
+int op_neo4j_url_check(const char *url, const char *database,
+		       const char *ca_file, char *errmsg, size_t errlen);
+/* The labels and relationship types the Neo4j sink writes for schema s,
+ * as a JSON array of strings (op_free), or NULL when out of memory. */
+struct op_schema;
+char *op_neo4j_sink_names(const struct op_schema *s);
+struct op_neo4j_sink_stats {
+	size_t requests;   /* requests sent (retries inside one not counted) */
+	size_t statements;
+	size_t halvings;   /* requests cut in half for being too big */
+	size_t rows_now;   /* the request size now */
+};
+void op_neo4j_sink_stats_get(const struct op_sink *sink,
+			     struct op_neo4j_sink_stats *out);
+
 /* ---- the engine (sync.c) ------------------------------------------- */
 
 /* The default byte bound of a batch: what a batch's values may take,

@@ -270,3 +270,30 @@ TEST(sync_central_merge, same_id)
 TEST(sync_central_merge, cascaded_scope)
 TEST(sync_central_merge, import)
 TEST(sync_central_merge, removed_scope)
+/* neo4j_sink: the Neo4j sink on the real Neo4j 3.1.1 and through the
+ * Query API v2 stand-in: push, re-push, LWW, tombstones, relationships,
+ * adaptive request size, failures, and the linter over every statement */
+TEST(neo4j_sink, push)
+TEST(neo4j_sink, push_v2)
+TEST(neo4j_sink, repush)
+TEST(neo4j_sink, repush_v2)
+TEST(neo4j_sink, lww)
+TEST(neo4j_sink, lww_v2)
+TEST(neo4j_sink, tombstones)
+TEST(neo4j_sink, tombstones_v2)
+TEST(neo4j_sink, relationships)
+TEST(neo4j_sink, relationships_v2)
+TEST(neo4j_sink, halving)
+TEST(neo4j_sink, failures)
+TEST(neo4j_sink, lint)
+TEST(neo4j_sink, names)
+
+/* neo4j_sink_store: the Neo4j mirror from a store: remote set, sync,
+ * cursor, status, credentials, bulk imports, drift, the CLI */
+TEST(neo4j_sink_store, sync)
+TEST(neo4j_sink_store, credentials)
+TEST(neo4j_sink_store, cursor)
+TEST(neo4j_sink_store, import)
+TEST(neo4j_sink_store, cli)
+TEST(neo4j_sink_store, with_pg)
+TEST(neo4j_sink_store, schema_versions)

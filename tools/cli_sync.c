@@ -10,12 +10,34 @@
 const char cli_remote_help[] =
 	"usage: outpost [-d DIR] remote set --pg CONNINFO [--password-file "
 	"FILE]\n"
+	"       outpost [-d DIR] remote set --neo4j URL [--database NAME] "
+	"[--user USER]\n"
+	"                 [--password-file FILE | --token-file FILE] "
+	"[--ca-file FILE]\n"
 	"Point the store at central PostgreSQL (what `outpost central "
 	"add-device`\nprinted). CONNINFO is libpq's (\"host=... port=... "
 	"dbname=... user=...\"\nor postgresql://...) without a password. The "
 	"password is read from FILE\n(mode 0600; kept in the store's keys, "
 	"0600), or from OUTPOST_PG_PASSWORD\nat sync time. Nothing is "
-	"contacted until `outpost sync`.\n";
+	"contacted until `outpost sync`.\n"
+	"--neo4j: mirror node labels and relationship types to Neo4j "
+	"(http(s)://host:port;\ndatabase default neo4j, user default "
+	"neo4j). The password or Bearer token is\nread from FILE (0600; kept "
+	"in the store's keys, 0600), or at sync time from\n"
+	"OUTPOST_NEO4J_PASSWORD or OUTPOST_NEO4J_TOKEN (and OUTPOST_NEO4J_USER)."
+	"\n";
+
+static int remote_neo4j(outpost *db, const outpost_neo4j_remote *r)
+{
+	if (outpost_remote_set_neo4j(db, r) != OUTPOST_OK)
+		return cli_fail(outpost_errmsg(db));
+	printf("remote set: neo4j %s (database %s)%s\n", r->url,
+	       r->database ? r->database : "neo4j",
+	       r->password_file || r->token_file
+		       ? " (secret kept in the store's keys, 0600)"
+		       : "");
+	return CLI_OK;
+}
 
 const char cli_sync_help[] =
 	"usage: outpost [-d DIR] sync [--watch] [--interval SECONDS] "
@@ -27,27 +49,53 @@ const char cli_sync_help[] =
 	"failure (up to 5 minutes),\nand stops cleanly on SIGINT or SIGTERM. "
 	"Exit 1 if a one-off sync failed.\nA batch holds at most --batch "
 	"changes (default 10000) and about\n--batch-bytes of values (default "
-	"8 MiB; a larger single change goes alone).\n";
+	"8 MiB; a larger single change goes alone).\n"
+	"With a Neo4j mirror set (remote set --neo4j), the store's node and "
+	"relationship\nchanges are then pushed to it as well (requests of "
+	"--batch changes, default\n1000, halved when Neo4j finds one too "
+	"big); with only a mirror set, only that.\n";
 
 int cli_remote(outpost *db, int argc, char **argv)
 {
 	const char *pg = NULL, *pwfile = NULL;
+	outpost_neo4j_remote nr = OUTPOST_NEO4J_REMOTE_INIT;
 	int i;
 
 	if (argc < 2 || strcmp(argv[1], "set") != 0)
 		return cli_usage("remote needs: set --pg CONNINFO "
-				 "[--password-file FILE]");
+				 "[--password-file FILE] or set --neo4j URL");
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--pg") && i + 1 < argc)
 			pg = argv[++i];
 		else if (!strcmp(argv[i], "--password-file") && i + 1 < argc)
 			pwfile = argv[++i];
+		else if (!strcmp(argv[i], "--neo4j") && i + 1 < argc)
+			nr.url = argv[++i];
+		else if (!strcmp(argv[i], "--database") && i + 1 < argc)
+			nr.database = argv[++i];
+		else if (!strcmp(argv[i], "--user") && i + 1 < argc)
+			nr.user = argv[++i];
+		else if (!strcmp(argv[i], "--token-file") && i + 1 < argc)
+			nr.token_file = argv[++i];
+		else if (!strcmp(argv[i], "--ca-file") && i + 1 < argc)
+			nr.ca_file = argv[++i];
 		else
 			return cli_usage("remote set: unknown option %s",
 					 argv[i]);
 	}
+	if (pg && nr.url)
+		return cli_usage("remote set: one remote at a time (--pg or "
+				 "--neo4j)");
+	if (nr.url) {
+		nr.password_file = pwfile;
+		return remote_neo4j(db, &nr);
+	}
+	if (nr.database || nr.user || nr.token_file || nr.ca_file)
+		return cli_usage("remote set: --database, --user, "
+				 "--token-file and --ca-file go with --neo4j");
 	if (!pg)
-		return cli_usage("remote set needs --pg CONNINFO");
+		return cli_usage("remote set needs --pg CONNINFO or --neo4j "
+				 "URL");
 	if (outpost_remote_set_pg(db, pg, pwfile) != OUTPOST_OK)
 		return cli_fail(outpost_errmsg(db));
 	printf("remote set: %s%s\n", pg,
@@ -71,8 +119,11 @@ static int should_stop(void *ctx)
 
 static void report(const outpost_sync_result *r)
 {
-	printf("synced: pushed %lld, pulled %lld (%lld batch%s)\n", r->pushed,
+	printf("synced: pushed %lld, pulled %lld (%lld batch%s)", r->pushed,
 	       r->pulled, r->batches, r->batches == 1 ? "" : "es");
+	if (r->neo4j_pushed)
+		printf("; neo4j: pushed %lld", r->neo4j_pushed);
+	printf("\n");
 	fflush(stdout);
 }
 
@@ -82,12 +133,12 @@ static int on_round(void *ctx, int rc, const outpost_sync_result *r,
 	outpost *db = ctx;
 
 	if (rc == OUTPOST_OK) {
-		if (r->pushed || r->pulled)
+		if (r->pushed || r->pulled || r->neo4j_pushed)
 			report(r);
 	} else {
 		fprintf(stderr, "outpost: sync: %s (%s; again in %u s)\n",
 			outpost_errmsg(db),
-			r->transient ? "central unreachable" : "refused",
+			r->transient ? "remote unreachable" : "refused",
 			(wait_ms + 999) / 1000);
 	}
 	return stop_asked != 0;
@@ -96,7 +147,7 @@ static int on_round(void *ctx, int rc, const outpost_sync_result *r,
 int cli_sync(outpost *db, int argc, char **argv)
 {
 	outpost_sync_opts opts = OUTPOST_SYNC_OPTS_INIT;
-	outpost_sync_result res = {OUTPOST_SYNC_RESULT_VERSION, 0, 0, 0, 0};
+	outpost_sync_result res = {OUTPOST_SYNC_RESULT_VERSION, 0, 0, 0, 0, 0};
 	long interval = 30;
 	int watch = 0, i;
 
@@ -147,36 +198,48 @@ int cli_sync(outpost *db, int argc, char **argv)
 
 int cli_status_sinks(outpost *db, int json)
 {
-	outpost_sink_status s;
+	static const char *const names[] = {"pg", "neo4j"};
+	outpost_sink_status s[2];
+	int i, n = 0;
 
-	s.version = OUTPOST_SINK_STATUS_VERSION;
-	if (outpost_sink_status_get(&s, db, "pg") != OUTPOST_OK)
-		return cli_fail(outpost_errmsg(db));
+	for (i = 0; i < 2; i++) {
+		s[i].version = OUTPOST_SINK_STATUS_VERSION;
+		if (outpost_sink_status_get(&s[i], db, names[i]) != OUTPOST_OK)
+			return cli_fail(outpost_errmsg(db));
+	}
 	if (json) {
 		printf("\"sinks\": [");
-		if (s.configured) {
-			printf("{\"name\": \"pg\", \"remote\": ");
-			cli_json_string(stdout, s.remote);
+		for (i = 0; i < 2; i++) {
+			if (!s[i].configured)
+				continue;
+			printf("%s{\"name\": \"%s\", \"remote\": ",
+			       n++ ? ", " : "", names[i]);
+			cli_json_string(stdout, s[i].remote);
 			printf(", \"pending\": %lld, \"push_seq\": %lld, "
 			       "\"pull_seq\": %lld, \"last_ok\": ",
-			       s.pending, s.push_seq, s.pull_seq);
-			cli_json_string(stdout, s.last_ok);
+			       s[i].pending, s[i].push_seq, s[i].pull_seq);
+			cli_json_string(stdout, s[i].last_ok);
 			printf(", \"last_error\": ");
-			cli_json_string(stdout, s.last_error);
+			cli_json_string(stdout, s[i].last_error);
 			printf("}");
 		}
 		printf("]");
 		return CLI_OK;
 	}
-	if (!s.configured) {
+	for (i = 0; i < 2; i++) {
+		if (!s[i].configured)
+			continue;
+		n++;
+		printf("sink %-7s %s\n", names[i], s[i].remote);
+		printf("  pending    %lld change%s to push\n", s[i].pending,
+		       s[i].pending == 1 ? "" : "s");
+		printf("  last ok    %s\n",
+		       s[i].last_ok[0] ? s[i].last_ok : "never");
+		printf("  last error %s\n",
+		       s[i].last_error[0] ? s[i].last_error : "none");
+	}
+	if (!n)
 		printf("sinks        none configured (offline; everything is "
 		       "local)\n");
-		return CLI_OK;
-	}
-	printf("sink pg      %s\n", s.remote);
-	printf("  pending    %lld change%s to push\n", s.pending,
-	       s.pending == 1 ? "" : "s");
-	printf("  last ok    %s\n", s.last_ok[0] ? s.last_ok : "never");
-	printf("  last error %s\n", s.last_error[0] ? s.last_error : "none");
 	return CLI_OK;
 }

@@ -32,6 +32,8 @@ static const char usage_text[] =
 	"                              import neo4j-admin CSV files\n"
 	"  remote set --pg CONNINFO [--password-file FILE]\n"
 	"                              where to sync (central PostgreSQL)\n"
+	"  remote set --neo4j URL [--database NAME] ...\n"
+	"                              where to mirror the graph (Neo4j)\n"
 	"  sync [--watch]              push this store's changes, pull "
 	"the others'\n"
 	"  central init|migrate|add-device ...\n"
@@ -52,6 +54,7 @@ static const struct {
 	{"schema", "usage: outpost [-d DIR] schema apply FILE\n"
 		   "       outpost [-d DIR] schema check [FILE]\n"
 		   "       outpost [-d DIR] schema check --pg CONNINFO [FILE]\n"
+		   "       outpost [-d DIR] schema check --neo4j\n"
 		   "       outpost [-d DIR] schema show\n"
 		   "apply: install the schema, or migrate to its newer "
 		   "version in one transaction.\ncheck: list every "
@@ -60,7 +63,9 @@ static const struct {
 		   "recorded schema as JSON.\ncheck --pg: the same between "
 		   "the schema (FILE, default the store's) and\ncentral "
 		   "PostgreSQL: version, tables, columns, types, row-level "
-		   "security,\ntriggers.\n"},
+		   "security,\ntriggers.\ncheck --neo4j: the mirror's "
+		   "uniqueness constraints and recorded schema\nagainst the "
+		   "store's schema (exit 1 on drift).\n"},
 	{"sql", "usage: outpost [-d DIR] sql [--json|--csv] [--central] "
 		"[SQL|-]\n"
 		"Run SQL statements as one transaction; writes to synced "
@@ -173,7 +178,14 @@ static int cmd_schema(outpost *db, int argc, char **argv)
 	    !strcmp(argv[2], "--pg"))
 		return cli_schema_check_pg(db, argv[3],
 					   argc == 5 ? argv[4] : NULL);
-	if (argc == 3 && !strcmp(argv[1], "apply")) {
+	if (argc == 3 && !strcmp(argv[1], "check") &&
+	    !strcmp(argv[2], "--neo4j")) {
+		rc = outpost_neo4j_check(&text, db);
+		if (text)
+			printf("%s\n", text);
+		if (rc == OUTPOST_OK)
+			printf("no drift: Neo4j matches the schema\n");
+	} else if (argc == 3 && !strcmp(argv[1], "apply")) {
 		rc = outpost_schema_apply(db, argv[2]);
 		if (rc == OUTPOST_OK)
 			printf("schema %s applied\n", argv[2]);
