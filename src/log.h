@@ -32,12 +32,33 @@ int op_log_append(struct op_rel *rel, int central, const char *tbl, char op,
 /* Append an entry that another site made (a change applied from a
  * remote), with that site's clock and id, inside the caller's write
  * transaction. *st keeps the prepared statement between calls (NULL at
- * first; the caller op_rel_finalize()s it). *seq gets the entry's. */
+ * first; the caller op_rel_finalize()s it). tbl, row_id, vals and site
+ * are bound without copies: *st points at them until the next call
+ * resets it (or its finalize), so nothing else steps or reads *st in
+ * between. *seq (if seq is not NULL) gets the entry's. */
 int op_log_append_remote(struct op_rel *rel, struct op_stmt **st,
 			 const char *tbl, char op, const char *row_id,
 			 const char *vals, uint64_t hlc,
 			 const uint8_t site[16], int64_t *seq,
 			 struct op_err *err);
+
+/* One entry for op_log_append_many, as op_log_append_remote takes it. */
+struct op_log_entry {
+	const char *tbl;
+	char op;
+	const char *row_id;
+	const char *vals; /* NULL: none */
+	uint64_t hlc;
+	const uint8_t *site; /* 16 bytes */
+};
+
+/* Append e[0..n) at once, in order, as op_log_append_remote would one
+ * by one (the same seqs), with one statement of n rows: *st keeps it
+ * for this n (NULL at first; the caller op_rel_finalize()s it; one *st
+ * per n). The same rules for what is bound without copies. */
+int op_log_append_many(struct op_rel *rel, struct op_stmt **st,
+		       const struct op_log_entry *e, size_t n,
+		       struct op_err *err);
 
 /* A meta value (text) by key; *out is NULL when absent. Free with
  * op_free. */

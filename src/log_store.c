@@ -232,35 +232,98 @@ int op_log_append(struct op_rel *rel, int central, const char *tbl, char op,
 	return rc;
 }
 
+/* Bind text s as parameter idx of st without copying it. */
+static void bind_ref(struct op_stmt *st, int idx, const char *s)
+{
+	outpost_value v;
+
+	memset(&v, 0, sizeof(v));
+	v.type = OUTPOST_TEXT;
+	v.s = s;
+	v.n = strlen(s);
+	op_rel_bind_ref(st, idx, &v);
+}
+
+/* Bind entry e as parameters at+1 .. at+6. */
+static void bind_entry(struct op_stmt *st, int at,
+		       const struct op_log_entry *e)
+{
+	char other[2] = {e->op, 0}; /* refused by the table's CHECK */
+	const char *op = e->op == 'I' ? "I" : e->op == 'U' ? "U" : "D";
+	outpost_value site;
+
+	memset(&site, 0, sizeof(site));
+	site.type = OUTPOST_BLOB;
+	site.s = (const char *)e->site;
+	site.n = 16;
+	op_rel_bind_int(st, at + 1, (int64_t)e->hlc);
+	op_rel_bind_ref(st, at + 2, &site);
+	bind_ref(st, at + 3, e->tbl);
+	if (e->op == 'I' || e->op == 'U' || e->op == 'D')
+		bind_ref(st, at + 4, op);
+	else
+		op_rel_bind_text(st, at + 4, other); /* copied */
+	bind_ref(st, at + 5, e->row_id);
+	if (e->vals)
+		bind_ref(st, at + 6, e->vals);
+}
+
+/* No RETURNING: SQLite gathers a RETURNING statement's rows in a table
+ * of their own, opened and closed at each run, which cost more than the
+ * insert. The log has no triggers, so the last rowid is the entry's.
+ * Nothing is copied in (a pull logs every change it applies): the
+ * caller keeps it until the next call. */
 int op_log_append_remote(struct op_rel *rel, struct op_stmt **st,
 			 const char *tbl, char op, const char *row_id,
 			 const char *vals, uint64_t hlc,
 			 const uint8_t site[16], int64_t *seq,
 			 struct op_err *err)
 {
-	char ops[2] = {op, 0};
+	struct op_log_entry e;
+	int rc;
+
+	e.tbl = tbl;
+	e.op = op;
+	e.row_id = row_id;
+	e.vals = vals;
+	e.hlc = hlc;
+	e.site = site;
+	rc = op_log_append_many(rel, st, &e, 1, err);
+	if (rc == OUTPOST_OK && seq)
+		*seq = op_rel_last_rowid(rel);
+	return rc;
+}
+
+/* One statement of n rows: the per-statement work of SQLite (cursors
+ * opened, registers freed at the end) is paid once for all of them. The
+ * rows are inserted in the order of the VALUES, so each entry gets the
+ * seq it would have got alone. */
+int op_log_append_many(struct op_rel *rel, struct op_stmt **st,
+		       const struct op_log_entry *e, size_t n,
+		       struct op_err *err)
+{
+	struct op_buf sql = {0};
+	size_t i;
 	int rc = OUTPOST_OK;
 
-	if (!*st)
-		rc = op_rel_prepare(st, rel, "INSERT INTO _outpost_changes("
-				    "hlc, site, tbl, op, row_id, vals) VALUES "
-				    "(?1, ?2, ?3, ?4, ?5, ?6) RETURNING seq",
-				    NULL, err);
-	else
+	if (!n)
+		return OUTPOST_OK;
+	if (!*st) {
+		op_buf_adds(&sql, "INSERT INTO _outpost_changes(hlc, site, "
+				  "tbl, op, row_id, vals) VALUES ");
+		for (i = 0; i < n; i++)
+			op_buf_adds(&sql, i ? ", (?, ?, ?, ?, ?, ?)"
+					    : "(?, ?, ?, ?, ?, ?)");
+		rc = sql.oom ? op_err_set(err, OUTPOST_ENOMEM, "out of memory")
+			     : op_rel_prepare(st, rel, op_buf_str(&sql), NULL,
+					      err);
+		op_buf_free(&sql);
+	} else {
 		op_rel_reset(*st);
+	}
 	if (rc != OUTPOST_OK)
 		return rc;
-	op_rel_bind_int(*st, 1, (int64_t)hlc);
-	op_rel_bind_blob(*st, 2, site, 16);
-	op_rel_bind_text(*st, 3, tbl);
-	op_rel_bind_text(*st, 4, ops);
-	op_rel_bind_text(*st, 5, row_id);
-	if (vals)
-		op_rel_bind_text(*st, 6, vals);
-	rc = op_rel_step(*st, err);
-	if (rc == OP_ROW) {
-		*seq = op_rel_col_int(*st, 0);
-		rc = op_rel_step(*st, err);
-	}
-	return rc;
+	for (i = 0; i < n; i++)
+		bind_entry(*st, (int)(6 * i), &e[i]);
+	return op_rel_step(*st, err);
 }

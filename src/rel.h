@@ -30,6 +30,9 @@ int op_rel_prepare(struct op_stmt **out, struct op_rel *rel, const char *sql,
 void op_rel_finalize(struct op_stmt *st);
 int op_rel_reset(struct op_stmt *st);
 int op_rel_bind(struct op_stmt *st, int idx, const outpost_value *v);
+/* As op_rel_bind, but text and blob bytes are not copied: they must stay
+ * as they are until the statement is next reset or finalized. */
+int op_rel_bind_ref(struct op_stmt *st, int idx, const outpost_value *v);
 int op_rel_bind_text(struct op_stmt *st, int idx, const char *s);
 int op_rel_bind_int(struct op_stmt *st, int idx, int64_t v);
 int op_rel_bind_blob(struct op_stmt *st, int idx, const void *p, size_t n);
@@ -64,6 +67,8 @@ int op_rel_in_txn(struct op_rel *rel);
  * would refuse (deferred constraints not yet satisfied). */
 int op_rel_fk_pending(struct op_rel *rel);
 int64_t op_rel_changes(struct op_rel *rel);
+/* The rowid of the connection's last successful INSERT. */
+int64_t op_rel_last_rowid(struct op_rel *rel);
 
 /* Quote an identifier we validated ("name") into b. */
 void op_rel_quote_ident(struct op_buf *b, const char *name);

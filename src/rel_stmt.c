@@ -1,4 +1,5 @@
-/* rel_stmt.c - prepared statements: bind, step, read columns. */
+/* rel_stmt.c - prepared statements: bind, step, read columns, and what
+ * the last one wrote. */
 #include "rel_int.h"
 
 int op_rel_prepare(struct op_stmt **out, struct op_rel *rel, const char *sql,
@@ -63,6 +64,21 @@ int op_rel_bind(struct op_stmt *st, int idx, const outpost_value *v)
 	default:
 		return OUTPOST_EMISUSE;
 	}
+	return rc == SQLITE_OK ? OUTPOST_OK : OUTPOST_EMISUSE;
+}
+
+int op_rel_bind_ref(struct op_stmt *st, int idx, const outpost_value *v)
+{
+	int rc;
+
+	if (v->type == OUTPOST_TEXT)
+		rc = sqlite3_bind_text64(st->st, idx, v->s, v->n, SQLITE_STATIC,
+					 SQLITE_UTF8);
+	else if (v->type == OUTPOST_BLOB)
+		rc = sqlite3_bind_blob64(st->st, idx, v->s, v->n,
+					 SQLITE_STATIC);
+	else
+		return op_rel_bind(st, idx, v);
 	return rc == SQLITE_OK ? OUTPOST_OK : OUTPOST_EMISUSE;
 }
 
@@ -175,4 +191,9 @@ int op_rel_readonly(struct op_stmt *st)
 const char *op_rel_sql(struct op_stmt *st)
 {
 	return sqlite3_sql(st->st);
+}
+
+int64_t op_rel_last_rowid(struct op_rel *rel)
+{
+	return sqlite3_last_insert_rowid(rel->db);
 }

@@ -119,6 +119,8 @@ static int merge_all(struct sync_ctx *x, struct sync_entry *e, size_t n,
 	for (i = 0; rc == OUTPOST_OK && i < n; i++)
 		rc = merge(x, &e[i]);
 	if (rc == OUTPOST_OK)
+		rc = op_sync_log_flush(x);
+	if (rc == OUTPOST_OK)
 		rc = op_sync_fk_settle(x);
 	if (rc == OUTPOST_OK)
 		rc = op_sync_park_gc(x);
@@ -156,10 +158,15 @@ int op_sync_apply(const struct op_sync_args *a, const struct op_change *c,
 		rc = check_clocks(&x, c, n, &last);
 	if (rc == OUTPOST_OK)
 		rc = merge_all(&x, e, n, last);
+	/* The statements first: they may still point into the entries. */
+	op_sync_cache_free(&x);
+	op_rel_finalize(x.log_st);
+	op_rel_finalize(x.log_many);
+	op_free(x.text);
+	op_free(x.clk_empty);
+	op_free(x.kv);
 	for (i = 0; i < n; i++) /* the ones not reached are zeros */
 		op_sync_entry_free(&e[i]);
 	op_free(e);
-	op_sync_cache_free(&x);
-	op_rel_finalize(x.log_st);
 	return rc;
 }

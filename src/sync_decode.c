@@ -38,6 +38,24 @@ static int reason(char *buf, size_t n, const char *wire, const char *what)
 	return -1;
 }
 
+/* i in decimal, as "%lld" writes it (out: 21 bytes or more). */
+static void decimal(char *out, long long i)
+{
+	unsigned long long u = i < 0 ? 0 - (unsigned long long)i
+				     : (unsigned long long)i;
+	char tmp[24];
+	size_t n = 0, k = 0;
+
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (i < 0)
+		out[k++] = '-';
+	while (n)
+		out[k++] = tmp[--n];
+	out[k] = '\0';
+}
+
 static int dec_integer(struct sync_val *v, const char *w, char *buf,
 		       size_t n)
 {
@@ -54,7 +72,7 @@ static int dec_integer(struct sync_val *v, const char *w, char *buf,
 	v->v.i = i;
 	v->own = op_malloc(24);
 	if (v->own)
-		snprintf(v->own, 24, "%lld", i);
+		decimal(v->own, i);
 	return 0;
 }
 
@@ -222,22 +240,54 @@ void op_sync_entry_free(struct sync_entry *e)
 		op_sync_val_free(&e->vals[i]);
 	op_free(e->vals);
 	cJSON_Delete(e->json);
+	op_free(e->text);
 	e->vals = NULL;
 	e->nvals = 0;
 	e->json = NULL;
+	e->text = NULL;
 }
 
-/* One column's value of a row change. */
-static int decode_item(struct sync_ctx *x, struct sync_entry *e,
-		       const cJSON *item)
+/* The column of t named name, the value at position pos of its change.
+ * The capture triggers name columns as the schema does, and a table's
+ * changes bring them in the same order, change after change: so first
+ * the exact name where the last change had it, then anywhere; then any
+ * case, as SQLite compares names. */
+static const struct op_column *column_of(struct sync_ctx *x,
+					 const struct op_table *t,
+					 const char *name, size_t pos)
 {
-	const struct op_column *col = op_schema_column(e->t, item->string);
+	const struct op_column *col = NULL;
+	size_t i;
+
+	if (x->order_t == t && pos < SYNC_ORDER_MAX &&
+	    x->order[pos] < t->ncols && t->cols[x->order[pos]].name &&
+	    strcmp(t->cols[x->order[pos]].name, name) == 0)
+		return &t->cols[x->order[pos]];
+	for (i = 0; i < t->ncols && !col; i++)
+		if (t->cols[i].name && strcmp(t->cols[i].name, name) == 0)
+			col = &t->cols[i];
+	if (!col)
+		col = op_schema_column(t, name);
+	if (col && pos < SYNC_ORDER_MAX) {
+		x->order_t = t;
+		x->order[pos] = (size_t)(col - t->cols);
+	}
+	return col;
+}
+
+/* One column's value of a row change: wire is its text, NULL for a JSON
+ * null; other is set if it was neither a string nor null. */
+static int decode_item(struct sync_ctx *x, struct sync_entry *e,
+		       const char *key, const char *wire, int other)
+{
+	const struct op_column *col = column_of(x, e->t, key, e->nvals);
 	struct sync_val *v = &e->vals[e->nvals];
 	char name[80], why[256];
 	size_t i;
 	int rc;
 
-	op_show(name, sizeof(name), item->string);
+	if (!col || col->primary_key || other)
+		op_show(name, sizeof(name), key);
 	if (!col)
 		return op_sync_fail(x, e->c, OUTPOST_EPROTO, "column \"%s\": "
 				    "%s has no such column", name, e->t->name);
@@ -246,31 +296,57 @@ static int decode_item(struct sync_ctx *x, struct sync_entry *e,
 				    "the primary key travels as the row id, "
 				    "not as a value", name);
 	for (i = 0; i < e->nvals; i++)
-		if (e->vals[i].col == col)
+		if (e->vals[i].col == col) {
+			op_show(name, sizeof(name), key);
 			return op_sync_fail(x, e->c, OUTPOST_EPROTO, "column "
 					    "\"%s\" is given twice", name);
-	if (!cJSON_IsString(item) && !cJSON_IsNull(item))
+		}
+	if (other)
 		return op_sync_fail(x, e->c, OUTPOST_EPROTO, "column \"%s\": "
 				    "not a JSON string or null (the wire form "
 				    "of every value)", name);
-	rc = op_sync_decode_value(v, col, cJSON_IsString(item)
-						  ? item->valuestring
-						  : NULL,
-				  why, sizeof(why));
+	rc = op_sync_decode_value(v, col, wire, why, sizeof(why));
 	e->nvals++; /* freed with the entry, also when it failed */
 	if (rc == -2)
 		return op_err_set(x->err, OUTPOST_ENOMEM, "out of memory");
-	if (rc != 0)
+	if (rc != 0) {
+		op_show(name, sizeof(name), key);
 		return op_sync_fail(x, e->c, OUTPOST_EPROTO, "column \"%s\": "
 				    "%s", name, why);
+	}
 	return OUTPOST_OK;
+}
+
+/* The values the fast way (sync_flat.c), from a copy of their text
+ * that the entry keeps; *done 0 if they are not of its form. */
+static int decode_flat(struct sync_ctx *x, struct sync_entry *e, int *done)
+{
+	long n, i;
+	int rc = OUTPOST_OK;
+
+	*done = 0;
+	if (!(e->text = op_strdup(e->c->values)))
+		return op_err_set(x->err, OUTPOST_ENOMEM, "out of memory");
+	n = op_sync_flat_scan(x, e->text);
+	if (n == -1) {
+		op_free(e->text);
+		e->text = NULL;
+		return OUTPOST_OK;
+	}
+	*done = 1;
+	if (n == -2 || (n && !(e->vals = op_calloc((size_t)n,
+						   sizeof(*e->vals)))))
+		return op_err_set(x->err, OUTPOST_ENOMEM, "out of memory");
+	for (i = 0; rc == OUTPOST_OK && i < n; i++)
+		rc = decode_item(x, e, x->kv[2 * i], x->kv[2 * i + 1], 0);
+	return rc;
 }
 
 static int decode_values(struct sync_ctx *x, struct sync_entry *e)
 {
 	const cJSON *item;
 	size_t n = 0;
-	int rc = OUTPOST_OK;
+	int done = 0, rc = OUTPOST_OK;
 
 	if (e->c->op == 'D') {
 		if (e->c->values && strcmp(e->c->values, "null") != 0)
@@ -278,6 +354,9 @@ static int decode_values(struct sync_ctx *x, struct sync_entry *e)
 					    "delete carries no values");
 		return OUTPOST_OK;
 	}
+	if (e->c->values && ((rc = decode_flat(x, e, &done)) != OUTPOST_OK ||
+			     done))
+		return rc;
 	e->json = e->c->values ? cJSON_Parse(e->c->values) : NULL;
 	if (!cJSON_IsObject(e->json))
 		return op_sync_fail(x, e->c, OUTPOST_EPROTO, "its values are "
@@ -287,7 +366,12 @@ static int decode_values(struct sync_ctx *x, struct sync_entry *e)
 		return op_err_set(x->err, OUTPOST_ENOMEM, "out of memory");
 	cJSON_ArrayForEach(item, e->json)
 	{
-		if ((rc = decode_item(x, e, item)) != OUTPOST_OK)
+		int str = cJSON_IsString(item);
+
+		rc = decode_item(x, e, item->string,
+				 str ? item->valuestring : NULL,
+				 !str && !cJSON_IsNull(item));
+		if (rc != OUTPOST_OK)
 			break;
 	}
 	return rc;

@@ -111,8 +111,11 @@ int op_sync_edge_merge(struct sync_ctx *x, const struct sync_entry *e)
 	if (!x->a->edge)
 		return op_sync_fail(x, e->c, OUTPOST_EREFUSED, "relationship "
 				    "changes cannot be applied here");
-	rc = x->a->edge(x->a->edge_ctx, e->r, e->c, e->id, &took, &eff,
-			x->err);
+	/* The graph is kept up with the log: this batch's entries too. */
+	rc = op_sync_log_flush(x);
+	if (rc == OUTPOST_OK)
+		rc = x->a->edge(x->a->edge_ctx, e->r, e->c, e->id, &took,
+				&eff, x->err);
 	if (rc == OUTPOST_OK && took)
 		rc = op_sync_log_text(x, e, e->c->op,
 				      e->c->op == 'D' ? NULL : eff);

@@ -21,7 +21,8 @@ struct row {
 	struct sync_clock c;  /* the change's */
 	struct sync_clock rc; /* the row's */
 	int have_rc;
-	int alive; /* the row is in its table */
+	int alive;	/* the row is in its table */
+	int col_clocks; /* it has column clocks: else none to read or drop */
 };
 
 /* A live row without a clock row was made by one insert and nothing
@@ -40,7 +41,11 @@ static int insert_clock(struct sync_ctx *x, const struct sync_entry *e,
 	op_buf_adds(&b, "SELECT hlc, site FROM _outpost_changes WHERE tbl = ?1 "
 			"AND row_id = ?2 AND op = 'I' ORDER BY seq DESC LIMIT 1");
 	*found = 0;
-	rc = op_sync_prep(x, &st, &b);
+	rc = op_sync_log_flush(x); /* this batch's entries too */
+	if (rc == OUTPOST_OK)
+		rc = op_sync_prep(x, &st, &b);
+	else
+		op_buf_free(&b);
 	if (rc != OUTPOST_OK)
 		return rc;
 	op_rel_bind_text(st, 1, e->t->name);
@@ -71,8 +76,10 @@ static int winners(struct sync_ctx *x, const struct sync_entry *e,
 		struct sync_clock cc;
 		int have = 0;
 
-		rc = op_sync_clock_get(x, e->t, e->id, e->vals[i].col->name,
-				       &cc, &have);
+		if (r->col_clocks) /* else none has a clock of its own */
+			rc = op_sync_clock_get(x, e->t, e->id,
+					       e->vals[i].col->name, &cc,
+					       &have);
 		if (rc == OUTPOST_OK &&
 		    (!have || op_sync_clock_cmp(&r->c, &cc) > 0))
 			w[(*n)++] = &e->vals[i];
@@ -90,7 +97,7 @@ static int insert_over(struct sync_ctx *x, const struct sync_entry *e,
 
 	for (i = 0; rc == OUTPOST_OK && i < n; i++)
 		rc = op_sync_row_set(x, e->t, e->id, w[i]);
-	if (rc == OUTPOST_OK)
+	if (rc == OUTPOST_OK && r->col_clocks)
 		rc = op_sync_clock_drop(x, e->t, e->id, &r->c);
 	if (rc == OUTPOST_OK)
 		rc = op_sync_clock_put(x, e->t, e->id, "", &r->c);
@@ -147,7 +154,7 @@ static int insert_fresh(struct sync_ctx *x, const struct sync_entry *e,
 		all[na++] = &p[j].val;
 	if (rc == OUTPOST_OK)
 		rc = op_sync_row_insert(x, e->t, e->id, all, na);
-	if (rc == OUTPOST_OK)
+	if (rc == OUTPOST_OK && r->col_clocks)
 		rc = op_sync_clock_drop(x, e->t, e->id, NULL);
 	for (j = 0; rc == OUTPOST_OK && j < np; j++)
 		rc = op_sync_clock_put(x, e->t, e->id, p[j].val.col->name,
@@ -165,14 +172,41 @@ static int insert_fresh(struct sync_ctx *x, const struct sync_entry *e,
 	return rc;
 }
 
+/* An insert of a row without a row clock: nothing of it was deleted
+ * here, so nothing is parked, and the row is most likely new. It is
+ * inserted straight away, as insert_fresh would, unless its id is in
+ * the table (*added 0): one look at the table instead of two. */
+static int insert_new(struct sync_ctx *x, const struct sync_entry *e,
+		      const struct row *r, const struct sync_val **w,
+		      int *added)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < e->nvals; i++)
+		w[i] = &e->vals[i];
+	rc = op_sync_row_add(x, e->t, e->id, w, e->nvals, added);
+	if (rc == OUTPOST_OK && *added && r->col_clocks)
+		rc = op_sync_clock_drop(x, e->t, e->id, NULL);
+	if (rc == OUTPOST_OK && *added)
+		rc = op_sync_log(x, e, 'I', w, e->nvals, &r->c);
+	return rc;
+}
+
 static int lww_insert(struct sync_ctx *x, const struct sync_entry *e,
-		      const struct row *r, const struct sync_val **w)
+		      struct row *r, const struct sync_val **w)
 {
 	struct sync_clock made;
-	int found = 0, rc;
+	int found = 0, added = 0, rc;
 
 	if (r->have_rc && op_sync_clock_cmp(&r->rc, &r->c) >= 0)
 		return OUTPOST_OK;
+	if (r->have_rc)
+		rc = op_sync_row_exists(x, e->t, e->id, &r->alive);
+	else if ((rc = insert_new(x, e, r, w, &added)) == OUTPOST_OK)
+		r->alive = !added;
+	if (rc != OUTPOST_OK || added)
+		return rc;
 	if (!r->alive)
 		return insert_fresh(x, e, r, w);
 	if (r->have_rc)
@@ -245,14 +279,14 @@ static int lww_delete(struct sync_ctx *x, const struct sync_entry *e,
 		return OUTPOST_OK;
 	if (r->alive) {
 		rc = op_sync_park_drop(x, e->t, e->id, NULL);
-		if (rc == OUTPOST_OK)
+		if (rc == OUTPOST_OK && r->col_clocks)
 			rc = op_sync_park_row(x, e->t, e->id, &r->c);
 		if (rc == OUTPOST_OK)
 			rc = op_sync_row_delete(x, e->t, e->id);
 	} else {
 		rc = op_sync_park_drop(x, e->t, e->id, &r->c);
 	}
-	if (rc == OUTPOST_OK)
+	if (rc == OUTPOST_OK && r->col_clocks)
 		rc = op_sync_clock_drop(x, e->t, e->id, NULL);
 	dead.dead = 1;
 	if (rc == OUTPOST_OK)
@@ -265,6 +299,7 @@ static int lww_delete(struct sync_ctx *x, const struct sync_entry *e,
 int op_sync_lww(struct sync_ctx *x, const struct sync_entry *e)
 {
 	const struct sync_val **w = NULL;
+	struct sync_probe p;
 	struct row r;
 	int rc;
 
@@ -273,10 +308,13 @@ int op_sync_lww(struct sync_ctx *x, const struct sync_entry *e)
 	/* Room for the values that win, to log them. */
 	if (!(w = op_calloc(e->nvals + 1, sizeof(void *))))
 		return op_err_set(x->err, OUTPOST_ENOMEM, "out of memory");
-	rc = op_sync_row_exists(x, e->t, e->id, &r.alive);
-	if (rc == OUTPOST_OK)
-		rc = op_sync_clock_get(x, e->t, e->id, "", &r.rc, &r.have_rc);
+	/* An insert looks at its row only if it has to (lww_insert). */
+	rc = op_sync_row_probe(x, e->t, e->id, e->c->op != 'I', &p);
 	if (rc == OUTPOST_OK) {
+		r.alive = p.alive;
+		r.rc = p.rc;
+		r.have_rc = p.have_rc;
+		r.col_clocks = p.col_clocks;
 		if (e->c->op == 'I')
 			rc = lww_insert(x, e, &r, w);
 		else if (e->c->op == 'U')

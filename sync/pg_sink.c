@@ -336,13 +336,26 @@ static int pg_pull(struct op_sink *s, uint64_t after, size_t max,
 	snprintf(from, sizeof(from), "%llu", (unsigned long long)after);
 	snprintf(lim, sizeof(lim), "%zu", max);
 	snprintf(bytes, sizeof(bytes), "%zu", max_bytes);
+	/* The pull walks the log's primary key from the cursor. Right after
+	 * a large push the log's statistics are stale, and the planner would
+	 * read every row after the cursor, sort them and keep the first
+	 * (125 ms instead of 30 for a 10k batch of 100k): it is told not to,
+	 * for this one read-only transaction. */
+	rc = exec_ok(p, "BEGIN READ ONLY; SET LOCAL enable_seqscan = off; "
+			"SET LOCAL enable_bitmapscan = off", "pull");
+	if (rc != OUTPOST_OK)
+		return rc;
 	p->pulled = PQexecParams(p->conn, PG_PULL_SQL, 4, NULL, params, NULL,
 				 NULL, 0);
 	if (PQresultStatus(p->pulled) != PGRES_TUPLES_OK) {
 		rc = fail(p, p->pulled, "pull");
 		p->pulled = NULL;
+		if (PQstatus(p->conn) == CONNECTION_OK)
+			PQclear(PQexec(p->conn, "ROLLBACK"));
 		return rc;
 	}
+	if ((rc = exec_ok(p, "COMMIT", "pull")) != OUTPOST_OK)
+		return rc;
 	n = PQntuples(p->pulled);
 	if (PQnfields(p->pulled) != 8) {
 		snprintf(s->errmsg, sizeof(s->errmsg), "pull: central answered "

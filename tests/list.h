@@ -297,3 +297,9 @@ TEST(neo4j_sink_store, import)
 TEST(neo4j_sink_store, cli)
 TEST(neo4j_sink_store, with_pg)
 TEST(neo4j_sink_store, schema_versions)
+
+/* sync_apply_fast: the short ways of a pull's merge give what the long
+ * ways gave (t_sync_apply_fast.c) */
+TEST(sync_apply_fast, json_text)
+TEST(sync_apply_fast, values)
+TEST(sync_apply_fast, insert_there)
