@@ -333,6 +333,32 @@ BEGIN
 END
 $fn$;
 
+-- The merged rows of table t in p_rows (outpost_f or outpost_m: id,
+-- scope_value): each must be in one of the device's scopes (a row with no
+-- scope value passes); then they are listed for the log (outpost_s).
+CREATE OR REPLACE FUNCTION outpost.push_scoped(t outpost.catalog,
+                                               p_device text, p_rows text)
+RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  bad record;
+BEGIN
+  IF t.scope_col IS NOT NULL THEN
+    EXECUTE format('SELECT r.id, r.scope_value AS v FROM %I r '
+                   'WHERE r.scope_value NOT IN (SELECT s.value FROM '
+                   'outpost.device_scopes s WHERE s.device = $1 AND '
+                   's.name = $2) LIMIT 1', p_rows)
+      INTO bad USING p_device, t.scope_name;
+    IF bad.id IS NOT NULL THEN
+      RAISE EXCEPTION 'outpost: % row % is in scope %=%, outside device %''s '
+        'scopes', t.name, bad.id, t.scope_name, bad.v, p_device
+        USING ERRCODE = '42501';
+    END IF;
+  END IF;
+  EXECUTE format('INSERT INTO outpost_s SELECT $1, r.id, r.scope_value '
+                 'FROM %I r', p_rows) USING t.name;
+END
+$fn$;
+
 -- The fast path of push_rows: most entries of a batch are a row's first
 -- insert (its only entry in the batch, no clock, no row at central). They
 -- go straight from the staging table into the table, as a device's
@@ -344,7 +370,6 @@ CREATE OR REPLACE FUNCTION outpost.push_fresh(t outpost.catalog, p_device text,
                                               c_list text, f_vals text)
 RETURNS bigint LANGUAGE plpgsql AS $fn$
 DECLARE
-  bad record;
   n bigint;
 BEGIN
   DROP TABLE IF EXISTS outpost_f;
@@ -366,19 +391,7 @@ BEGIN
      CASE WHEN t.scope_col IS NULL THEN 'NULL::text'
           ELSE format('x.%I::text', t.scope_col) END) USING t.name;
   GET DIAGNOSTICS n = ROW_COUNT;
-  IF t.scope_col IS NOT NULL THEN
-    SELECT f.id, f.scope_value AS v INTO bad FROM outpost_f f
-     WHERE f.scope_value NOT IN
-           (SELECT s.value FROM outpost.device_scopes s
-             WHERE s.device = p_device AND s.name = t.scope_name)
-     LIMIT 1;
-    IF FOUND THEN
-      RAISE EXCEPTION 'outpost: % row % is in scope %=%, outside device %''s '
-        'scopes', t.name, bad.id, t.scope_name, bad.v, p_device
-        USING ERRCODE = '42501';
-    END IF;
-  END IF;
-  INSERT INTO outpost_s SELECT t.name, f.id, f.scope_value FROM outpost_f f;
+  PERFORM outpost.push_scoped(t, p_device, 'outpost_f');
   RETURN n;
 END
 $fn$;
@@ -443,18 +456,8 @@ BEGIN
         '(from % to %)', t.name, t.scope_col, bad.id, bad.old, bad.v
         USING ERRCODE = '42501';
     END IF;
-    SELECT m.id, m.scope_value AS v INTO bad FROM outpost_m m
-     WHERE m.scope_value IS NOT NULL AND m.scope_value NOT IN
-           (SELECT s.value FROM outpost.device_scopes s
-             WHERE s.device = p_device AND s.name = t.scope_name)
-     LIMIT 1;
-    IF FOUND THEN
-      RAISE EXCEPTION 'outpost: % row % is in scope %=%, outside device %''s '
-        'scopes', t.name, bad.id, t.scope_name, bad.v, p_device
-        USING ERRCODE = '42501';
-    END IF;
   END IF;
-  INSERT INTO outpost_s SELECT t.name, m.id, m.scope_value FROM outpost_m m;
+  PERFORM outpost.push_scoped(t, p_device, 'outpost_m');
 
   IF t.policy = 'lww' THEN
     PERFORM outpost.push_park(t, p_site, qt);
@@ -824,6 +827,7 @@ REVOKE ALL ON FUNCTION outpost.log_lock_key(), outpost.dec_expr(text, text),
   outpost.win_clocks(jsonb, jsonb, bigint, bytea, bigint),
   outpost.push_fold(text, bytea, text, text, text, boolean, boolean, boolean),
   outpost.push_fresh(outpost.catalog, text, text, text),
+  outpost.push_scoped(outpost.catalog, text, text),
   outpost.edge_fields(jsonb), outpost.edge_props(jsonb),
   outpost.props_merge(jsonb, jsonb),
   outpost.push_clocks(text, bytea),

@@ -50,21 +50,8 @@ static const char mg_schema[] =
 static int setup(struct t *t, struct central *c, struct device *a,
 		 struct device *b)
 {
-	char *out = NULL;
-	int rc;
-
-	if (t_pg_testdb(t, c->db) != 0)
-		return -1;
-	t_pg_conninfo(c->pg, c->db, T_PG_ADMIN);
-	t_path(c->schema, t, "mg.json");
-	if (t_write(c->schema, mg_schema) != 0)
-		return -1;
-	rc = t_sh(&out, "'%s' central init --pg '%s' --schema '%s'", t_bin(),
-		  c->pg, c->schema);
-	if (rc != 0)
-		t_fail(t, __FILE__, __LINE__, "central init: %s", out);
-	free(out);
-	if (rc != 0 || device_up(t, c, a, "a", "--scope family=smith") != 0 ||
+	if (central_up_schema(t, c, "mg.json", mg_schema) != 0 ||
+	    device_up(t, c, a, "a", "--scope family=smith") != 0 ||
 	    device_up(t, c, b, "b", "--scope family=smith") != 0)
 		return -1;
 	return 0;

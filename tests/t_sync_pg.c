@@ -44,14 +44,20 @@ const char sy_schema[] =
 
 int central_up(struct t *t, struct central *c)
 {
+	return central_up_schema(t, c, "sy.json", sy_schema);
+}
+
+int central_up_schema(struct t *t, struct central *c, const char *name,
+		      const char *json)
+{
 	char *out = NULL;
 	int rc;
 
 	if (t_pg_testdb(t, c->db) != 0)
 		return -1;
 	t_pg_conninfo(c->pg, c->db, T_PG_ADMIN);
-	t_path(c->schema, t, "sy.json");
-	if (t_write(c->schema, sy_schema) != 0)
+	t_path(c->schema, t, name);
+	if (t_write(c->schema, json) != 0)
 		return -1;
 	rc = t_sh(&out, "'%s' central init --pg '%s' --schema '%s'", t_bin(),
 		  c->pg, c->schema);

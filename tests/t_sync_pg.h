@@ -25,6 +25,9 @@ struct device {
 
 /* The run's server, this test's database, `central init`. 0 ok. */
 int central_up(struct t *t, struct central *c);
+/* The same with another schema: json, written to the test's file name. */
+int central_up_schema(struct t *t, struct central *c, const char *name,
+		      const char *json);
 /* `central add-device` (name made unique per test) with scopes ("--scope
  * family=smith"), a store with the schema, and the `outpost remote set`
  * line add-device printed, run as printed. 0 ok. */
