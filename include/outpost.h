@@ -325,6 +325,50 @@ OUTPOST_API int outpost_remote_set_neo4j(outpost *db,
  * or no schema is set, OUTPOST_ENET if Neo4j cannot be reached. */
 OUTPOST_API int outpost_neo4j_check(char **out, outpost *db);
 
+/* What outpost_neo4j_pull() takes from the mirror: node labels and
+ * relationship types of the schema (a name outside it is refused).
+ * Start from OUTPOST_NEO4J_PULL_OPTS_INIT. */
+typedef struct outpost_neo4j_pull_opts {
+	unsigned version;
+	const char *const *labels;
+	size_t nlabels;
+	const char *const *types;
+	size_t ntypes;
+	long long page; /* rows per request; 0 = 1000 */
+} outpost_neo4j_pull_opts;
+#define OUTPOST_NEO4J_PULL_OPTS_VERSION 1u
+#define OUTPOST_NEO4J_PULL_OPTS_INIT                                          \
+	{OUTPOST_NEO4J_PULL_OPTS_VERSION, NULL, 0, NULL, 0, 0}
+
+/* What a pull did. Set version = OUTPOST_NEO4J_PULL_RESULT_VERSION. */
+typedef struct outpost_neo4j_pull_result {
+	unsigned version;
+	long long nodes, nodes_new, nodes_changed, nodes_removed;
+	long long rels, rels_new, rels_changed, rels_removed;
+	long long uuids_assigned; /* written back to Neo4j */
+	long long skipped;	  /* undeclared properties not taken */
+	char skipped_first[160];  /* "Label uuid: property" of the first */
+} outpost_neo4j_pull_result;
+#define OUTPOST_NEO4J_PULL_RESULT_VERSION 1u
+
+/* Pull a snapshot of the mirror's nodes of opts->labels and
+ * relationships of opts->types (sync/PROTOCOL.md "Neo4j", "Pull") and
+ * make the local graph match it through the store's own writes, so
+ * every change is in the change log: new nodes and relationships are
+ * inserted, changed values updated, and those of these labels and types
+ * that Neo4j no longer has deleted. A node or relationship without a
+ * uuid gets a deterministic one, written back to Neo4j first. Only
+ * declared properties are taken (others are counted in out->skipped).
+ * The local writes are one transaction: all or nothing. out (may be
+ * NULL) gets the counts. OUTPOST_EMISUSE for a name outside the schema;
+ * OUTPOST_EREFUSED for a central_wins label or type, or a value that
+ * does not fit its column (the message names label, uuid and
+ * property); OUTPOST_ENOTFOUND if no mirror is set; OUTPOST_ENET if
+ * Neo4j cannot be reached. */
+OUTPOST_API int outpost_neo4j_pull(outpost_neo4j_pull_result *out,
+				   outpost *db,
+				   const outpost_neo4j_pull_opts *opts);
+
 /* ---- central PostgreSQL: administration --------------------------- */
 
 /* A connection to central PostgreSQL as its administrator. Opaque. */

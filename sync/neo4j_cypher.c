@@ -250,6 +250,40 @@ int op_neo4j_unique_each(const struct op_schema *s,
 	return rc;
 }
 
+void op_neo4j_cypher_pull_find(struct op_buf *b, int is_type,
+			       const char *name)
+{
+	op_buf_addf(b, is_type ? "MATCH ()-[n:`%s`]->() " : "MATCH (n:`%s`) ",
+		    name);
+	op_buf_adds(b, "WHERE n.uuid IS NULL RETURN id(n) ORDER BY id(n) "
+		       "LIMIT $limit");
+}
+
+void op_neo4j_cypher_pull_set(struct op_buf *b, int is_type,
+			      const char *name)
+{
+	op_buf_addf(b, is_type ? "UNWIND $rows AS r MATCH ()-[n:`%s`]->() "
+			       : "UNWIND $rows AS r MATCH (n:`%s`) ",
+		    name);
+	op_buf_adds(b, "WHERE id(n) = toInteger(r.id) AND n.uuid IS NULL "
+		       "SET n.uuid = r.uuid");
+}
+
+void op_neo4j_cypher_pull_page(struct op_buf *b, const char *name,
+			       const char *from, const char *to)
+{
+	if (from && to)
+		op_buf_addf(b, "MATCH (a:`%s`)-[n:`%s`]->(b:`%s`) WHERE "
+			       "n.uuid > $after RETURN n.uuid, a.uuid, b.uuid, "
+			       "properties(n) ",
+			    from, name, to);
+	else
+		op_buf_addf(b, "MATCH (n:`%s`) WHERE n.uuid > $after RETURN "
+			       "n.uuid, properties(n) ",
+			    name);
+	op_buf_adds(b, "ORDER BY n.uuid LIMIT $limit");
+}
+
 /* op_neo4j_cypher_all's list while it grows. */
 struct all {
 	char **v;
@@ -294,6 +328,29 @@ static int all_unique(void *ctx, const char *label, const char *prop)
 	return all_take(a, &b);
 }
 
+/* The pull's statements for a label (r NULL) or a type. */
+static int all_pull(struct all *a, const char *name,
+		    const struct op_reltype *r)
+{
+	struct op_buf f = {0}, s = {0}, g = {0};
+	int rc;
+
+	op_neo4j_cypher_pull_find(&f, r != NULL, name);
+	op_neo4j_cypher_pull_set(&s, r != NULL, name);
+	op_neo4j_cypher_pull_page(&g, name, r ? r->from : NULL,
+				  r ? r->to : NULL);
+	rc = all_take(a, &f);
+	if (rc == OUTPOST_OK)
+		rc = all_take(a, &s);
+	else
+		op_buf_free(&s);
+	if (rc == OUTPOST_OK)
+		rc = all_take(a, &g);
+	else
+		op_buf_free(&g);
+	return rc;
+}
+
 int op_neo4j_cypher_all(char ***out, size_t *n, const struct op_schema *s,
 			int major, int minor)
 {
@@ -321,6 +378,8 @@ int op_neo4j_cypher_all(char ***out, size_t *n, const struct op_schema *s,
 
 			op_neo4j_cypher_node(&b, &s->tables[i], ops[k]);
 			rc = all_take(&a, &b);
+			if (rc == OUTPOST_OK && k == 2)
+				rc = all_pull(&a, s->tables[i].name, NULL);
 		}
 	for (i = 0; rc == OUTPOST_OK && i < s->nrels; i++) {
 		struct op_buf b = {0};
@@ -335,6 +394,8 @@ int op_neo4j_cypher_all(char ***out, size_t *n, const struct op_schema *s,
 			op_neo4j_cypher_edge(&e, &s->rels[i], ops[k]);
 			rc = all_take(&a, &e);
 		}
+		if (rc == OUTPOST_OK)
+			rc = all_pull(&a, s->rels[i].name, &s->rels[i]);
 	}
 	if (rc != OUTPOST_OK) {
 		op_neo4j_cypher_all_free(a.v, a.n);

@@ -53,6 +53,18 @@ void op_neo4j_cypher_node(struct op_buf *b, const struct op_table *t,
 void op_neo4j_cypher_edge(struct op_buf *b, const struct op_reltype *r,
 			  char op);
 
+/* `pull --neo4j` (neo4j_pull.c): what finds the nodes of label name
+ * (relationships of type name, when is_type) without a uuid ($limit of
+ * them, by id), what writes the uuids back ($rows: {id, uuid}), and one
+ * page of a snapshot by uuid ($after, $limit; a type's with the labels
+ * of its ends, from and to; NULL for a label). */
+void op_neo4j_cypher_pull_find(struct op_buf *b, int is_type,
+			       const char *name);
+void op_neo4j_cypher_pull_set(struct op_buf *b, int is_type,
+			      const char *name);
+void op_neo4j_cypher_pull_page(struct op_buf *b, const char *name,
+			       const char *from, const char *to);
+
 /* Uniqueness of label.prop in the server's syntax (major version: 3, 4
  * use ON ... ASSERT; 5 and later, and 4.4, FOR ... REQUIRE with IF NOT
  * EXISTS and a name). */

@@ -270,6 +270,7 @@ TEST(sync_central_merge, same_id)
 TEST(sync_central_merge, cascaded_scope)
 TEST(sync_central_merge, import)
 TEST(sync_central_merge, removed_scope)
+
 /* neo4j_sink: the Neo4j sink on the real Neo4j 3.1.1 and through the
  * Query API v2 stand-in: push, re-push, LWW, tombstones, relationships,
  * adaptive request size, failures, and the linter over every statement */
@@ -303,3 +304,9 @@ TEST(neo4j_sink_store, schema_versions)
 TEST(sync_apply_fast, json_text)
 TEST(sync_apply_fast, values)
 TEST(sync_apply_fast, insert_there)
+
+/* neo4j_pull: `outpost pull --neo4j`, a snapshot of the mirror into the
+ * store through its change log (t_neo4j_pull.c) */
+TEST(neo4j_pull, cli)
+TEST(neo4j_pull, refuse)
+TEST(neo4j_pull, v2)

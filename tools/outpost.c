@@ -36,6 +36,8 @@ static const char usage_text[] =
 	"                              where to mirror the graph (Neo4j)\n"
 	"  sync [--watch]              push this store's changes, pull "
 	"the others'\n"
+	"  pull --neo4j --labels L... --types T...\n"
+	"                              take a snapshot of the Neo4j mirror\n"
 	"  central init|migrate|add-device ...\n"
 	"                              set up central PostgreSQL (central "
 	"--help)\n"
@@ -87,6 +89,16 @@ static const struct {
 	{"remote", cli_remote_help},
 	{"central", cli_central_help},
 	{"sync", cli_sync_help},
+	{"pull", "usage: outpost [-d DIR] pull --neo4j [--labels L...] "
+		 "[--types T...] [--page N]\n"
+		 "Make the store's nodes of labels L and relationships of "
+		 "types T what the\nNeo4j mirror (remote set --neo4j) holds: "
+		 "new ones inserted, changed values\nupdated, ones Neo4j no "
+		 "longer has deleted, each change in the change log.\nNodes "
+		 "and relationships without a uuid get a deterministic one, "
+		 "written back\nto Neo4j. Undeclared properties are skipped "
+		 "(counted). Names must be the\nschema's. --page: rows per "
+		 "request (default 1000).\n"},
 };
 
 int cli_fail(const char *msg)
@@ -312,6 +324,70 @@ static int cmd_status(outpost *db, int argc, char **argv)
 	return cli_status_sinks(db, 0);
 }
 
+/* `outpost pull --neo4j --labels L... --types T...` */
+static int cmd_pull(outpost *db, int argc, char **argv)
+{
+	outpost_neo4j_pull_opts o = OUTPOST_NEO4J_PULL_OPTS_INIT;
+	outpost_neo4j_pull_result r;
+	const char **labels = calloc((size_t)argc, sizeof(char *));
+	const char **types = calloc((size_t)argc, sizeof(char *));
+	int i, neo4j = 0, rc = CLI_OK;
+	const char ***list = NULL;
+	size_t *n = NULL;
+
+	if (!labels || !types) {
+		free(labels);
+		free(types);
+		return cli_fail("out of memory");
+	}
+	for (i = 1; rc == CLI_OK && i < argc; i++) {
+		if (!strcmp(argv[i], "--neo4j")) {
+			neo4j = 1;
+			list = NULL;
+		} else if (!strcmp(argv[i], "--labels")) {
+			list = &labels;
+			n = &o.nlabels;
+		} else if (!strcmp(argv[i], "--types")) {
+			list = &types;
+			n = &o.ntypes;
+		} else if (!strcmp(argv[i], "--page") && i + 1 < argc) {
+			o.page = strtoll(argv[++i], NULL, 10);
+			list = NULL;
+		} else if (list && argv[i][0] != '-') {
+			(*list)[(*n)++] = argv[i];
+		} else {
+			rc = cli_usage("pull: unknown option %s", argv[i]);
+		}
+	}
+	if (rc == CLI_OK && !neo4j)
+		rc = cli_usage("pull needs --neo4j (the only source so far)");
+	if (rc == CLI_OK && !o.nlabels && !o.ntypes)
+		rc = cli_usage("pull needs --labels L... and/or --types T...");
+	o.labels = labels;
+	o.types = types;
+	memset(&r, 0, sizeof(r));
+	r.version = OUTPOST_NEO4J_PULL_RESULT_VERSION;
+	if (rc == CLI_OK && outpost_neo4j_pull(&r, db, &o) != OUTPOST_OK)
+		rc = cli_fail(outpost_errmsg(db));
+	if (rc == CLI_OK) {
+		printf("pulled from neo4j: %lld nodes (%lld new, %lld changed, "
+		       "%lld removed), %lld relationships (%lld new, %lld "
+		       "changed, %lld removed)\n", r.nodes, r.nodes_new,
+		       r.nodes_changed, r.nodes_removed, r.rels, r.rels_new,
+		       r.rels_changed, r.rels_removed);
+		if (r.uuids_assigned)
+			printf("uuids given in neo4j: %lld\n",
+			       r.uuids_assigned);
+		if (r.skipped)
+			fprintf(stderr, "warning: %lld undeclared properties "
+				"skipped (first: %s)\n", r.skipped,
+				r.skipped_first);
+	}
+	free(labels);
+	free(types);
+	return rc;
+}
+
 static int dispatch(const char *dir, int argc, char **argv)
 {
 	outpost *db = NULL;
@@ -330,7 +406,8 @@ static int dispatch(const char *dir, int argc, char **argv)
 	if (strcmp(argv[0], "schema") && strcmp(argv[0], "sql") &&
 	    strcmp(argv[0], "log") && strcmp(argv[0], "status") &&
 	    strcmp(argv[0], "graph") && strcmp(argv[0], "import") &&
-	    strcmp(argv[0], "remote") && strcmp(argv[0], "sync"))
+	    strcmp(argv[0], "remote") && strcmp(argv[0], "sync") &&
+	    strcmp(argv[0], "pull"))
 		return cli_usage("unknown command \"%s\"", argv[0]);
 	if (open_store(&db, dir) != OUTPOST_OK)
 		return CLI_ERROR;
@@ -348,6 +425,8 @@ static int dispatch(const char *dir, int argc, char **argv)
 		rc = cli_remote(db, argc, argv);
 	else if (!strcmp(argv[0], "sync"))
 		rc = cli_sync(db, argc, argv);
+	else if (!strcmp(argv[0], "pull"))
+		rc = cmd_pull(db, argc, argv);
 	else
 		rc = cmd_status(db, argc, argv);
 	outpost_close(db);
