@@ -34,6 +34,12 @@ struct pg_sink {
 	char site_param[2 + 32 + 1]; /* "\x" and hex: bytea text input */
 	PGresult *pulled;	      /* the last pull's rows, borrowed out */
 	struct op_change *changes;
+	int planned; /* the pull's planner settings are made */
+	/* The next pull's query is on its way (asked for while the last
+	 * batch is applied), for these arguments. */
+	int ahead;
+	uint64_t ahead_after;
+	size_t ahead_max, ahead_bytes;
 };
 
 /* The connection is gone or never came: worth trying again later. A
@@ -80,12 +86,77 @@ static int fail(struct pg_sink *p, PGresult *res, const char *what)
 					      : OUTPOST_EREFUSED;
 }
 
+/* One statement that returns no rows; the failure is the sink's. */
+static int exec_ok(struct pg_sink *p, const char *sql, const char *what)
+{
+	PGresult *res = PQexec(p->conn, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)
+		return fail(p, res, what);
+	PQclear(res);
+	return OUTPOST_OK;
+}
+
+/* Send the pull's query for these arguments without waiting. */
+static int pull_send(struct pg_sink *p, uint64_t after, size_t max,
+		     size_t max_bytes)
+{
+	char from[24], lim[24], bytes[24];
+	const char *params[4] = {from, p->site_param, lim, bytes};
+
+	snprintf(from, sizeof(from), "%llu", (unsigned long long)after);
+	snprintf(lim, sizeof(lim), "%zu", max);
+	snprintf(bytes, sizeof(bytes), "%zu", max_bytes);
+	if (!PQsendQueryParams(p->conn, PG_PULL_SQL, 4, NULL, params, NULL,
+			       NULL, 0))
+		return fail(p, NULL, "pull");
+	p->ahead = 1;
+	p->ahead_after = after;
+	p->ahead_max = max;
+	p->ahead_bytes = max_bytes;
+	return OUTPOST_OK;
+}
+
+/* The answer to the query on its way (NULL if none came). */
+static PGresult *pull_take(struct pg_sink *p)
+{
+	PGresult *res = PQgetResult(p->conn), *rest;
+
+	while ((rest = PQgetResult(p->conn)) != NULL)
+		PQclear(rest);
+	p->ahead = 0;
+	return res;
+}
+
+/* Before any other statement: a query asked for ahead is let go. */
+static void pull_drop(struct pg_sink *p)
+{
+	if (p->ahead)
+		PQclear(pull_take(p));
+}
+
+/* Before anything but a pull: no query left on its way, and the pull's
+ * planner settings undone. */
+static int not_pulling(struct pg_sink *p, const char *what)
+{
+	pull_drop(p);
+	if (!p->planned)
+		return OUTPOST_OK;
+	p->planned = 0;
+	return exec_ok(p, "RESET enable_seqscan; RESET enable_bitmapscan",
+		       what);
+}
+
 static int pg_hello(struct op_sink *s, const uint8_t site[16],
 		    struct op_sink_hello *out)
 {
 	struct pg_sink *p = (struct pg_sink *)s;
 	PGresult *res;
+	int rc = not_pulling(p, "connect");
 
+	if (rc != OUTPOST_OK)
+		return rc;
 	p->site_param[0] = '\\';
 	p->site_param[1] = 'x';
 	op_hex_encode(p->site_param + 2, site, 16);
@@ -172,17 +243,6 @@ static int batch_rows(struct pg_sink *p, const struct op_change *c, size_t n,
 	return b->oom ? OUTPOST_ENOMEM : OUTPOST_OK;
 }
 
-/* One statement that returns no rows; the failure is the sink's. */
-static int exec_ok(struct pg_sink *p, const char *sql, const char *what)
-{
-	PGresult *res = PQexec(p->conn, sql);
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK)
-		return fail(p, res, what);
-	PQclear(res);
-	return OUTPOST_OK;
-}
 
 /* COPY the rows into the session's staging table. */
 static int copy_in(struct pg_sink *p, const struct op_buf *rows)
@@ -227,6 +287,8 @@ static int pg_push(struct op_sink *s, const struct op_change *c, size_t n,
 	*acked = 0;
 	if (n == 0)
 		return OUTPOST_OK;
+	if ((rc = not_pulling(p, "push")) != OUTPOST_OK)
+		return rc;
 	/* The same entries make the same batch id: a retry after a lost
 	 * answer is recognised by central's ledger. */
 	snprintf(to, sizeof(to), "%lld", (long long)c[n - 1].seq);
@@ -323,8 +385,6 @@ static int pg_pull(struct op_sink *s, uint64_t after, size_t max,
 		   size_t max_bytes, struct op_batch *out)
 {
 	struct pg_sink *p = (struct pg_sink *)s;
-	char from[24], lim[24], bytes[24];
-	const char *params[4] = {from, p->site_param, lim, bytes};
 	int i, n, rc = OUTPOST_OK;
 
 	PQclear(p->pulled);
@@ -333,29 +393,30 @@ static int pg_pull(struct op_sink *s, uint64_t after, size_t max,
 	p->changes = NULL;
 	memset(out, 0, sizeof(*out));
 	out->next = after;
-	snprintf(from, sizeof(from), "%llu", (unsigned long long)after);
-	snprintf(lim, sizeof(lim), "%zu", max);
-	snprintf(bytes, sizeof(bytes), "%zu", max_bytes);
 	/* The pull walks the log's primary key from the cursor. Right after
 	 * a large push the log's statistics are stale, and the planner would
 	 * read every row after the cursor, sort them and keep the first
-	 * (125 ms instead of 30 for a 10k batch of 100k): it is told not to,
-	 * for this one read-only transaction. */
-	rc = exec_ok(p, "BEGIN READ ONLY; SET LOCAL enable_seqscan = off; "
-			"SET LOCAL enable_bitmapscan = off", "pull");
-	if (rc != OUTPOST_OK)
+	 * (125 ms instead of 30 for a 10k batch of 100k): it is told not to
+	 * for this session, which pulls last (push resets it). */
+	if (!p->planned) {
+		pull_drop(p);
+		rc = exec_ok(p, "SET enable_seqscan = off; SET "
+				"enable_bitmapscan = off", "pull");
+		if (rc != OUTPOST_OK)
+			return rc;
+		p->planned = 1;
+	}
+	if (p->ahead && (p->ahead_after != after || p->ahead_max != max ||
+			 p->ahead_bytes != max_bytes))
+		pull_drop(p);
+	if (!p->ahead && (rc = pull_send(p, after, max, max_bytes)) != OUTPOST_OK)
 		return rc;
-	p->pulled = PQexecParams(p->conn, PG_PULL_SQL, 4, NULL, params, NULL,
-				 NULL, 0);
+	p->pulled = pull_take(p);
 	if (PQresultStatus(p->pulled) != PGRES_TUPLES_OK) {
 		rc = fail(p, p->pulled, "pull");
 		p->pulled = NULL;
-		if (PQstatus(p->conn) == CONNECTION_OK)
-			PQclear(PQexec(p->conn, "ROLLBACK"));
 		return rc;
 	}
-	if ((rc = exec_ok(p, "COMMIT", "pull")) != OUTPOST_OK)
-		return rc;
 	n = PQntuples(p->pulled);
 	if (PQnfields(p->pulled) != 8) {
 		snprintf(s->errmsg, sizeof(s->errmsg), "pull: central answered "
@@ -376,6 +437,10 @@ static int pg_pull(struct op_sink *s, uint64_t after, size_t max,
 	out->n = (size_t)n;
 	out->next = (uint64_t)p->changes[n - 1].seq;
 	out->more = strtoll(PQgetvalue(p->pulled, 0, 7), NULL, 10) > (long long)n;
+	/* The engine will ask for the next batch: central finds it while
+	 * this one is applied. A failure here shows on that next pull. */
+	if ((size_t)n == max || out->more)
+		(void)pull_send(p, out->next, max, max_bytes);
 	return OUTPOST_OK;
 }
 
