@@ -27,6 +27,10 @@ int op_api_neo4j_is_set(outpost *db);
 int op_api_neo4j_config(outpost *db, struct op_api_neo4j_config *c);
 void op_api_neo4j_config_free(struct op_api_neo4j_config *c);
 /* The sink for c: rows per request (0: the sink's default). */
+/* The sink's (and a pull's) options from the remote's config, rows per
+ * request (0: the default); o borrows c's strings. */
+void op_api_neo4j_sink_opts(struct op_neo4j_sink_opts *o,
+			    const struct op_api_neo4j_config *c, size_t rows);
 int op_api_neo4j_open(outpost *db, const struct op_api_neo4j_config *c,
 		      size_t rows, struct op_sink **out);
 

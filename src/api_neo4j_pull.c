@@ -147,14 +147,7 @@ static int fetch(struct pull *p, const struct op_api_neo4j_config *c,
 	size_t i, got = 0;
 	int rc;
 
-	memset(&o, 0, sizeof(o));
-	o.url = c->url;
-	o.database = c->database;
-	o.user = c->user;
-	o.secret = c->secret;
-	o.bearer = c->bearer;
-	o.ca_file = c->ca_file;
-	o.rows = page;
+	op_api_neo4j_sink_opts(&o, c, page);
 	rc = op_neo4j_pull_open(&h, &o, why, sizeof(why));
 	if (rc != OUTPOST_OK)
 		return op_err_set(&p->db->err, rc, "%s", why);

@@ -249,6 +249,20 @@ void op_api_neo4j_config_free(struct op_api_neo4j_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+void op_api_neo4j_sink_opts(struct op_neo4j_sink_opts *o,
+			    const struct op_api_neo4j_config *c, size_t rows)
+{
+	memset(o, 0, sizeof(*o));
+	o->url = c->url;
+	o->database = c->database;
+	o->user = c->user;
+	o->secret = c->secret;
+	o->bearer = c->bearer;
+	o->ca_file = c->ca_file;
+	o->schema_json = c->schema_json;
+	o->rows = rows;
+}
+
 int op_api_neo4j_open(outpost *db, const struct op_api_neo4j_config *c,
 		      size_t rows, struct op_sink **out)
 {
@@ -256,15 +270,7 @@ int op_api_neo4j_open(outpost *db, const struct op_api_neo4j_config *c,
 	char why[512] = "";
 	int rc;
 
-	memset(&o, 0, sizeof(o));
-	o.url = c->url;
-	o.database = c->database;
-	o.user = c->user;
-	o.secret = c->secret;
-	o.bearer = c->bearer;
-	o.ca_file = c->ca_file;
-	o.schema_json = c->schema_json;
-	o.rows = rows;
+	op_api_neo4j_sink_opts(&o, c, rows);
 	rc = op_neo4j_sink_open(out, &o, why, sizeof(why));
 	return rc == OUTPOST_OK ? rc : op_err_set(&db->err, rc, "%s", why);
 }

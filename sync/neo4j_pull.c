@@ -49,14 +49,7 @@ int op_neo4j_pull_open(struct op_neo4j_pull **out,
 		snprintf(errmsg, errlen, "neo4j: out of memory");
 		return OUTPOST_ENOMEM;
 	}
-	ho.url = o->url;
-	ho.database = o->database;
-	ho.auth = !o->secret  ? OP_NEO4J_AUTH_NONE
-		  : o->bearer ? OP_NEO4J_AUTH_BEARER
-			      : OP_NEO4J_AUTH_BASIC;
-	ho.user = o->bearer ? NULL : o->user;
-	ho.secret = o->secret;
-	ho.ca_file = o->ca_file;
+	op_neo4j_sink_http_opts(&ho, o);
 	p->page = o->rows ? o->rows : PAGE_DEFAULT;
 	rc = op_neo4j_open(&p->h, &ho);
 	if (rc != OUTPOST_OK) {

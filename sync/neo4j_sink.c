@@ -253,6 +253,19 @@ static void sink_close(struct op_sink *base)
 static const struct op_sink_ops neo4j_ops = {"neo4j", sink_hello, sink_push,
 					     sink_pull, sink_close};
 
+void op_neo4j_sink_http_opts(struct op_neo4j_opts *ho,
+			     const struct op_neo4j_sink_opts *o)
+{
+	ho->url = o->url;
+	ho->database = o->database;
+	ho->auth = !o->secret	? OP_NEO4J_AUTH_NONE
+		   : o->bearer	? OP_NEO4J_AUTH_BEARER
+				: OP_NEO4J_AUTH_BASIC;
+	ho->user = o->bearer ? NULL : o->user;
+	ho->secret = o->secret;
+	ho->ca_file = o->ca_file;
+}
+
 static int sink_make(struct neo4j_sink *k, const struct op_neo4j_sink_opts *o,
 		     char *errmsg, size_t errlen)
 {
@@ -273,14 +286,7 @@ static int sink_make(struct neo4j_sink *k, const struct op_neo4j_sink_opts *o,
 			 ? "out of memory" : why);
 		return rc;
 	}
-	ho.url = o->url;
-	ho.database = o->database;
-	ho.auth = !o->secret	? OP_NEO4J_AUTH_NONE
-		  : o->bearer	? OP_NEO4J_AUTH_BEARER
-				: OP_NEO4J_AUTH_BASIC;
-	ho.user = o->bearer ? NULL : o->user;
-	ho.secret = o->secret;
-	ho.ca_file = o->ca_file;
+	op_neo4j_sink_http_opts(&ho, o);
 	rc = op_neo4j_open(&k->h, &ho);
 	if (rc != OUTPOST_OK)
 		snprintf(errmsg, errlen, "neo4j: %s", k->h ? op_neo4j_errmsg(

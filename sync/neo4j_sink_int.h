@@ -46,6 +46,11 @@ int op_neo4j_op_index(char op);
 int op_neo4j_name_check(char *why, size_t n, const char *name,
 			const char *what);
 
+/* The HTTP client's options for a sink's (or a pull's) options: auth
+ * none without a secret, Bearer with bearer, else Basic. */
+void op_neo4j_sink_http_opts(struct op_neo4j_opts *ho,
+			     const struct op_neo4j_sink_opts *o);
+
 /* The statement for op ('I', 'U', 'D') of a label (t) or a type (r,
  * with the labels its ends have). Appends to b (b->oom on failure). */
 void op_neo4j_cypher_node(struct op_buf *b, const struct op_table *t,
