@@ -359,6 +359,75 @@ BEGIN
 END
 $fn$;
 
+-- The text of a row's scope value from its staged entry `alias` (the
+-- column's value decoded as the table stores it, then as text, as
+-- x.col::text reads it back), or NULL for an unscoped table.
+CREATE OR REPLACE FUNCTION outpost.scope_expr(t outpost.catalog, alias text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN t.scope_col IS NULL THEN NULL
+              WHEN t.scope_col = t.pk THEN format('%I.uid::text', alias)
+              ELSE format('(%s)::text', outpost.dec_expr(t.cols->>t.scope_col,
+                          format('%I.vals->>%L', alias, t.scope_col))) END
+$$;
+
+-- Raised from inside a statement for a staged row outside the device's
+-- scopes; returns nothing.
+CREATE OR REPLACE FUNCTION outpost.out_of_scope(p_tbl text, p_id uuid,
+                                                p_scope text, p_value text,
+                                                p_device text)
+RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+  RAISE EXCEPTION 'outpost: % row % is in scope %=%, outside device %''s '
+    'scopes', p_tbl, p_id, p_scope, p_value, p_device USING ERRCODE = '42501';
+END
+$fn$;
+
+-- The fastest path of push_rows, for a table whose entries in the batch
+-- are all inserts (p_n of them): a plain INSERT (no ON CONFLICT, whose
+-- speculative insertion costs a third more) of every one whose id has
+-- no clock. It is all or nothing: true if every entry went in (each is a
+-- row's first insert, with nothing to fold); false, with nothing written,
+-- if any did not (an id twice in the batch, a row or a unique value that
+-- is there, an id with a clock), and push_fresh and the fold take the
+-- table. The rows are not listed in outpost_s: push logs their scope
+-- from the entry (scope_expr). Scopes are checked row by row.
+CREATE OR REPLACE FUNCTION outpost.push_inserts(t outpost.catalog,
+                                                p_device text, c_list text,
+                                                f_vals text, p_n bigint)
+RETURNS boolean LANGUAGE plpgsql AS $fn$
+DECLARE
+  n bigint;
+  sv text := outpost.scope_expr(t, 'm');
+  scopes text[];
+BEGIN
+  IF sv IS NOT NULL THEN
+    scopes := ARRAY(SELECT s.value FROM outpost.device_scopes s
+                     WHERE s.device = p_device AND s.name = t.scope_name);
+  END IF;
+  BEGIN
+    EXECUTE format($q$
+      INSERT INTO public.%1$I (%2$s)
+      SELECT %3$s FROM pg_temp.outpost_in m
+       WHERE m.tbl = $1 AND NOT EXISTS (SELECT 1 FROM outpost.clocks k
+                                         WHERE k.tbl = $1 AND k.id = m.uid)
+             %4$s
+    $q$, t.name, c_list, f_vals,
+       CASE WHEN sv IS NULL THEN ''
+            ELSE format('AND CASE WHEN %1$s IS NULL OR %1$s = ANY ($2) '
+                        'THEN true ELSE outpost.out_of_scope($1, m.uid, $3, '
+                        '%1$s, $4) END', sv) END)
+      USING t.name, scopes, t.scope_name, p_device;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n <> p_n THEN
+      RAISE SQLSTATE 'OPF01'; -- some ids have clocks: undo, fold them all
+    END IF;
+    RETURN true;
+  EXCEPTION WHEN unique_violation OR SQLSTATE 'OPF01' THEN
+    RETURN false;
+  END;
+END
+$fn$;
+
 -- The fast path of push_rows: most entries of a batch are a row's first
 -- insert (its only entry in the batch, no clock, no row at central). They
 -- go straight from the staging table into the table, as a device's
@@ -397,9 +466,11 @@ END
 $fn$;
 
 -- Merge the batch's entries of one table or node label (p_pre: its
--- scopes from before the batch are in outpost_pre).
+-- scopes from before the batch are in outpost_pre; p_n entries, p_n_ins
+-- of them inserts).
 CREATE OR REPLACE FUNCTION outpost.push_rows(t outpost.catalog, p_site bytea,
-                                             p_device text, p_pre boolean)
+                                             p_device text, p_pre boolean,
+                                             p_n bigint, p_n_ins bigint)
 RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
   qt text := format('public.%I', t.name);
@@ -437,9 +508,12 @@ BEGIN
     f_vals := f_vals || ', ' ||
               outpost.dec_expr(c_type, format('m.vals->>%L', c_name));
   END LOOP;
+  IF p_n_ins = p_n AND
+     outpost.push_inserts(t, p_device, c_list, f_vals, p_n) THEN
+    RETURN; -- all of them were first inserts
+  END IF;
   n_fresh := outpost.push_fresh(t, p_device, c_list, f_vals);
-  IF n_fresh = (SELECT count(*) FROM pg_temp.outpost_in e
-                 WHERE e.tbl = t.name) THEN
+  IF n_fresh = p_n THEN
     RETURN; -- all of them were first inserts
   END IF;
   PERFORM outpost.push_fold(t.name, p_site, qt, t.pk, t.scope_col, false,
@@ -545,15 +619,17 @@ $fn$;
 -- SET NULL reference), else it goes, unlogged. Its entries stay in the
 -- log (a ledger keeps every transaction it was sent); devices that pull
 -- them settle the orphan the same way. Each round settles what the last
--- one orphaned. outpost_s lists the batch's rows (and then the
--- orphans that went, so their own children are looked at next round).
-CREATE OR REPLACE FUNCTION outpost.push_orphans()
+-- one orphaned. The batch's rows are its entries' (staging) and
+-- outpost_s's; the orphans that went are added to outpost_s, so their own
+-- children are looked at next round. p_tables: the batch's tables.
+CREATE OR REPLACE FUNCTION outpost.push_orphans(p_tables text[])
 RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
   k record;
   gone uuid[];
   found_any boolean;
   rounds integer := 0;
+  tables text[] := p_tables;
 BEGIN
   LOOP
     found_any := false;
@@ -573,8 +649,7 @@ BEGIN
         JOIN pg_attribute fa ON fa.attrelid = c.confrelid
                             AND fa.attnum = c.confkey[1]
        WHERE c.contype = 'f' AND cardinality(c.conkey) = 1
-         AND (ct.name IN (SELECT tbl FROM outpost_s) OR
-              pt.name IN (SELECT tbl FROM outpost_s))
+         AND (ct.name = ANY (tables) OR pt.name = ANY (tables))
        ORDER BY ct.name, a.attname
     LOOP
       -- The batch's rows of the child table that name a parent, and the
@@ -583,14 +658,19 @@ BEGIN
       EXECUTE format($q$
         SELECT array_agg(x.%1$I) FROM public.%2$I x
          WHERE x.%3$I IS NOT NULL
-           AND (x.%1$I IN (SELECT s.id FROM outpost_s s WHERE s.tbl = %2$L)
+           AND (x.%1$I IN (SELECT s.id FROM outpost_s s WHERE s.tbl = %2$L
+                           UNION ALL SELECT e.uid FROM pg_temp.outpost_in e
+                            WHERE e.tbl = %2$L)
                 %6$s)
            AND NOT EXISTS (SELECT 1 FROM public.%4$I p
                             WHERE p.%5$I = x.%3$I)
       $q$, k.pk, k.child, k.col, k.parent, k.ref,
            CASE WHEN k.by_pk THEN format('OR x.%I IN (SELECT s.id FROM '
-                                         'outpost_s s WHERE s.tbl = %L)',
-                                         k.col, k.parent)
+                                         'outpost_s s WHERE s.tbl = %L '
+                                         'UNION ALL SELECT e.uid FROM '
+                                         'pg_temp.outpost_in e WHERE '
+                                         'e.tbl = %L)', k.col, k.parent,
+                                         k.parent)
                 ELSE '' END) INTO gone;
       CONTINUE WHEN gone IS NULL;
       found_any := true;
@@ -602,9 +682,14 @@ BEGIN
                        k.pk) USING gone;
         UPDATE outpost.clocks SET cols = '{}'
          WHERE tbl = k.child AND id = ANY (gone) AND cols <> '{}';
+        -- (a row with an entry is listed already: its scope is logged
+        -- from its entry, not from here)
         INSERT INTO outpost_s SELECT k.child, g, NULL FROM unnest(gone) g
          WHERE NOT EXISTS (SELECT 1 FROM outpost_s s
-                            WHERE s.tbl = k.child AND s.id = g);
+                            WHERE s.tbl = k.child AND s.id = g)
+           AND NOT EXISTS (SELECT 1 FROM pg_temp.outpost_in e
+                            WHERE e.tbl = k.child AND e.uid = g);
+        tables := array_append(tables, k.child);
       END IF;
     END LOOP;
     rounds := rounds + 1;
@@ -656,6 +741,13 @@ DECLARE
   pre text[];
   now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
   n bigint;
+  tbls text[];
+  ns bigint[];
+  nis bigint[];
+  malformed boolean;
+  max_h bigint;
+  g record;
+  scope_case text;
 BEGIN
   -- The device is the role that logged in; its row is locked, so two
   -- pushes of one device are applied one after the other.
@@ -693,37 +785,58 @@ BEGIN
   END IF;
   DELETE FROM pg_temp.outpost_in
    WHERE (seq, sub) <= (d.pushed_seq, d.pushed_sub);
-  SELECT count(*) INTO n FROM pg_temp.outpost_in;
   DROP TABLE IF EXISTS outpost_s;
   CREATE TEMP TABLE outpost_s (tbl text, id uuid, scope_value text)
     ON COMMIT DROP;
 
-  SELECT e.* INTO bad FROM pg_temp.outpost_in e
-   WHERE e.seq IS NULL OR e.h IS NULL OR e.h < 0 OR e.op IS NULL
-      OR e.sub < 0
-      OR e.op NOT IN ('I', 'U', 'D') OR e.uid IS NULL
-      OR (e.op = 'D') <> (e.vals IS NULL OR jsonb_typeof(e.vals) = 'null')
-      OR (e.op <> 'D' AND jsonb_typeof(e.vals) <> 'object')
-   ORDER BY e.seq LIMIT 1;
-  IF FOUND THEN
+  -- One pass over the batch: per table its entries and inserts, whether
+  -- any entry is malformed, the newest clock. Each check below looks for
+  -- the first offending entry only when this pass saw one.
+  SELECT coalesce(array_agg(a.tbl), '{}'), coalesce(array_agg(a.n), '{}'),
+         coalesce(array_agg(a.ni), '{}'), coalesce(sum(a.n), 0),
+         coalesce(bool_or(a.bad), false), max(a.mh)
+    INTO tbls, ns, nis, n, malformed, max_h
+    FROM (SELECT e.tbl, count(*) AS n, count(*) FILTER (WHERE e.op = 'I')
+                 AS ni, max(e.h) AS mh,
+                 bool_or(e.seq IS NULL OR e.h IS NULL OR e.h < 0
+                         OR e.op IS NULL OR e.sub < 0
+                         OR e.op NOT IN ('I', 'U', 'D') OR e.uid IS NULL
+                         OR (e.op = 'D') <> (e.vals IS NULL OR
+                                             jsonb_typeof(e.vals) = 'null')
+                         OR (e.op <> 'D' AND
+                             jsonb_typeof(e.vals) <> 'object')) AS bad
+            FROM pg_temp.outpost_in e GROUP BY e.tbl) a;
+  IF malformed THEN
+    SELECT e.* INTO bad FROM pg_temp.outpost_in e
+     WHERE e.seq IS NULL OR e.h IS NULL OR e.h < 0 OR e.op IS NULL
+        OR e.sub < 0
+        OR e.op NOT IN ('I', 'U', 'D') OR e.uid IS NULL
+        OR (e.op = 'D') <> (e.vals IS NULL OR jsonb_typeof(e.vals) = 'null')
+        OR (e.op <> 'D' AND jsonb_typeof(e.vals) <> 'object')
+     ORDER BY e.seq LIMIT 1;
     RAISE EXCEPTION 'outpost: entry % (% % %): malformed (seq, hlc as '
       'decimal text, op I/U/D, a uuid id, vals an object, null for D)',
       bad.seq, bad.tbl, bad.op, bad.uid USING ERRCODE = '22023';
   END IF;
-  SELECT e.seq, e.tbl INTO bad FROM pg_temp.outpost_in e
-   WHERE NOT EXISTS (SELECT 1 FROM outpost.catalog c WHERE c.name = e.tbl)
-   ORDER BY e.seq LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION 'outpost: entry %: no table, label or type % at central '
-      '(is central''s schema older? outpost central migrate)', bad.seq,
-      bad.tbl USING ERRCODE = '42P01';
+  IF EXISTS (SELECT 1 FROM unnest(tbls) x WHERE NOT EXISTS
+             (SELECT 1 FROM outpost.catalog c WHERE c.name = x)) THEN
+    SELECT e.seq, e.tbl INTO bad FROM pg_temp.outpost_in e
+     WHERE NOT EXISTS (SELECT 1 FROM outpost.catalog c WHERE c.name = e.tbl)
+     ORDER BY e.seq LIMIT 1;
+    RAISE EXCEPTION 'outpost: entry %: no table, label or type % at '
+      'central (is central''s schema older? outpost central migrate)',
+      bad.seq, bad.tbl USING ERRCODE = '42P01';
   END IF;
-  SELECT e.seq, e.tbl, e.op, e.uid, c.policy INTO bad
-    FROM pg_temp.outpost_in e
-    JOIN outpost.catalog c ON c.name = e.tbl
-   WHERE c.policy = 'central_wins' OR (c.policy = 'append_only' AND e.op <> 'I')
-   ORDER BY e.seq LIMIT 1;
-  IF FOUND THEN
+  IF EXISTS (SELECT 1 FROM unnest(tbls, ns, nis) AS b(tbl, n, ni)
+               JOIN outpost.catalog c ON c.name = b.tbl
+              WHERE c.policy = 'central_wins' OR
+                    (c.policy = 'append_only' AND b.ni <> b.n)) THEN
+    SELECT e.seq, e.tbl, e.op, e.uid, c.policy INTO bad
+      FROM pg_temp.outpost_in e
+      JOIN outpost.catalog c ON c.name = e.tbl
+     WHERE c.policy = 'central_wins' OR
+           (c.policy = 'append_only' AND e.op <> 'I')
+     ORDER BY e.seq LIMIT 1;
     RAISE EXCEPTION 'outpost: entry % (% % %): % is %: %', bad.seq, bad.tbl,
       bad.op, bad.uid, bad.tbl, bad.policy,
       CASE bad.policy WHEN 'central_wins' THEN 'devices cannot change it'
@@ -731,9 +844,9 @@ BEGIN
   END IF;
   bound := coalesce((SELECT value::bigint FROM outpost.meta
                       WHERE key = 'hlc_bound_ms'), 86400000);
-  SELECT e.seq, e.tbl, e.uid, e.h INTO bad FROM pg_temp.outpost_in e
-   WHERE (e.h >> 16) > now_ms + bound ORDER BY e.seq LIMIT 1;
-  IF FOUND THEN
+  IF (max_h >> 16) > now_ms + bound THEN
+    SELECT e.seq, e.tbl, e.uid, e.h INTO bad FROM pg_temp.outpost_in e
+     WHERE (e.h >> 16) > now_ms + bound ORDER BY e.seq LIMIT 1;
     RAISE EXCEPTION 'outpost: entry % (% %): its clock % is more than % ms '
       'ahead of the server''s (is the device''s clock wrong?)', bad.seq,
       bad.tbl, bad.uid,
@@ -748,9 +861,10 @@ BEGIN
   -- of it is merged: a row that an earlier table's delete cascades away
   -- still has its scope when its own entries are logged.
   pre := ARRAY(SELECT c.name FROM outpost.catalog c
+                 JOIN unnest(tbls, ns, nis) AS b(tbl, n, ni)
+                   ON b.tbl = c.name
                 WHERE c.scope_col IS NOT NULL AND c.scope_col <> c.pk
-                  AND c.name IN (SELECT DISTINCT tbl FROM pg_temp.outpost_in
-                                  WHERE op <> 'I'));
+                  AND b.ni < b.n);
   IF cardinality(pre) > 0 THEN
     DROP TABLE IF EXISTS outpost_pre;
     CREATE TEMP TABLE outpost_pre (tbl text, id uuid, scope text)
@@ -764,27 +878,37 @@ BEGIN
     END LOOP;
   END IF;
   -- Rows before edges: an edge is made only if its ends are there.
-  FOR t IN SELECT c.* FROM outpost.catalog c
-            WHERE c.name IN (SELECT DISTINCT tbl FROM pg_temp.outpost_in)
+  FOR g IN SELECT c AS cat, b.n, b.ni FROM outpost.catalog c
+             JOIN unnest(tbls, ns, nis) AS b(tbl, n, ni) ON b.tbl = c.name
             ORDER BY c.kind = 'type', c.name LOOP
-    IF t.kind = 'type' THEN
-      PERFORM outpost.push_edges(t, p_site);
+    IF (g.cat).kind = 'type' THEN
+      PERFORM outpost.push_edges(g.cat, p_site);
     ELSE
-      PERFORM outpost.push_rows(t, p_site, d.name, t.name = ANY (pre));
+      PERFORM outpost.push_rows(g.cat, p_site, d.name,
+                                (g.cat).name = ANY (pre), g.n, g.ni);
     END IF;
   END LOOP;
-  PERFORM outpost.push_orphans();
-  -- Logged in the device's order: a row's parent before the row.
-  INSERT INTO outpost.changes (hlc, site, tbl, op, row_id, vals, scope_name,
-                               scope_value, device)
-  SELECT e.h, p_site, e.tbl, e.op, e.uid, e.vals, c.scope_name,
-         s.scope_value, d.name
-    FROM pg_temp.outpost_in e JOIN outpost.catalog c ON c.name = e.tbl
-    LEFT JOIN outpost_s s ON s.tbl = e.tbl AND s.id = e.uid
-   ORDER BY e.seq, e.sub;
+  PERFORM outpost.push_orphans(tbls);
+  -- Logged in the device's order: a row's parent before the row. The scope
+  -- of a row push_inserts made is read from its entry (it is not in
+  -- outpost_s).
+  SELECT string_agg(format('WHEN %L THEN %s', c.name,
+                           outpost.scope_expr(c, 'e')), ' ')
+    INTO scope_case FROM outpost.catalog c
+   WHERE c.name = ANY (tbls) AND c.scope_col IS NOT NULL;
+  EXECUTE format($q$
+    INSERT INTO outpost.changes (hlc, site, tbl, op, row_id, vals,
+                                 scope_name, scope_value, device)
+    SELECT e.h, $1, e.tbl, e.op, e.uid, e.vals, c.scope_name,
+           CASE WHEN s.tbl IS NOT NULL THEN s.scope_value %s END, $2
+      FROM pg_temp.outpost_in e JOIN outpost.catalog c ON c.name = e.tbl
+      LEFT JOIN outpost_s s ON s.tbl = e.tbl AND s.id = e.uid
+     ORDER BY e.seq, e.sub
+  $q$, CASE WHEN scope_case IS NULL THEN ''
+            ELSE format('WHEN e.op = ''I'' THEN CASE e.tbl %s END',
+                        scope_case) END) USING p_site, d.name;
   -- The server's clock goes past every clock it has seen.
-  UPDATE outpost.hlc_state SET last = greatest(last,
-         coalesce((SELECT max(h) FROM pg_temp.outpost_in), 0));
+  UPDATE outpost.hlc_state SET last = greatest(last, coalesce(max_h, 0));
   IF (p_to, p_to_sub) > (d.pushed_seq, d.pushed_sub) THEN
     UPDATE outpost.devices SET pushed_seq = p_to, pushed_sub = p_to_sub
      WHERE name = d.name;
@@ -834,8 +958,11 @@ REVOKE ALL ON FUNCTION outpost.log_lock_key(), outpost.dec_expr(text, text),
   outpost.push_park(outpost.catalog, bytea, text),
   outpost.push_unpark(outpost.catalog, bytea, text, text),
   outpost.enc_expr(text, text),
-  outpost.push_rows(outpost.catalog, bytea, text, boolean),
-  outpost.push_orphans(),
+  outpost.push_rows(outpost.catalog, bytea, text, boolean, bigint, bigint),
+  outpost.push_inserts(outpost.catalog, text, text, text, bigint),
+  outpost.scope_expr(outpost.catalog, text),
+  outpost.out_of_scope(text, uuid, text, text, text),
+  outpost.push_orphans(text[]),
   outpost.push_edges(outpost.catalog, bytea),
   outpost.push(uuid, bytea, bigint, bigint, bigint), outpost.push_stage(),
   outpost.hello() FROM PUBLIC;
@@ -846,5 +973,8 @@ DROP FUNCTION IF EXISTS outpost.push_fold(text, bytea, text, text, text,
 DROP FUNCTION IF EXISTS outpost.push_fold(text, bytea, text, text, text,
                                           boolean, boolean);
 DROP FUNCTION IF EXISTS outpost.push_rows(outpost.catalog, bytea, text);
+DROP FUNCTION IF EXISTS outpost.push_rows(outpost.catalog, bytea, text,
+                                          boolean);
+DROP FUNCTION IF EXISTS outpost.push_orphans();
 -- The capture triggers' WHEN asks outpost.applying() as whoever writes.
 GRANT EXECUTE ON FUNCTION outpost.applying() TO PUBLIC;

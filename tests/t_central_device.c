@@ -347,3 +347,95 @@ void test_central_device_push_unknown_column(struct t *t)
 	CHECK_STR(tc_value(v, &c, "SELECT count(*) || ' ' || (SELECT count(*) "
 			   "FROM outpost.batches) FROM \"Place\""), "0 0");
 }
+
+/* One raw batch as the device: entries "(seq, h, tbl, op, uid, vals), ..."
+ * staged and pushed as batch `to` of site 0x01..10. */
+static int dev_push(char **out, const struct tc *c, const char *pw,
+		    const char *entries, int to)
+{
+	char sql[2048];
+
+	snprintf(sql, sizeof(sql), "BEGIN; SELECT outpost.push_stage(); "
+		 "INSERT INTO pg_temp.outpost_in (seq, h, tbl, op, uid, vals) "
+		 "VALUES %s; SELECT outpost.push(gen_random_uuid(), "
+		 "'\\x0102030405060708090a0b0c0d0e0f10', 1, %d, 0); COMMIT",
+		 entries, to);
+	return dev(out, c, pw, sql);
+}
+
+#define F(x) "'0190a000-0000-7000-8000-0000000000f" x "'"
+/* now + 1 s as a clock: newer than anything central logged */
+#define SOON "(((extract(epoch FROM clock_timestamp()) * 1000)::bigint " \
+	     "+ 1000) << 16)"
+
+/* Batches of only inserts go in with one plain INSERT per table
+ * (push_inserts); whatever that cannot take whole (a row that is there,
+ * an id twice in the batch) is merged as before, a row outside the
+ * device's scopes refuses the batch, and the rows are logged in their
+ * scope even though they were never folded. */
+void test_central_device_push_first_inserts(struct t *t)
+{
+	struct tc c;
+	char pw[128], *out = NULL, v[4096];
+
+	if (device_setup(t, &c, "tab-f", pw) != 0)
+		return;
+	CHECK_EQ(dev_push(NULL, &c, pw, "(1, 1, 'things', 'I', " F("1") ", "
+			  "'{\"n\": \"10\", \"region\": \"north\", \"t\": \"x\"}'), (2, 1, "
+			  "'things', 'I', " F("2") ", '{\"n\": \"11\", "
+			  "\"region\": \"north\", \"t\": \"x\"}')", 2), 0);
+	CHECK_STR(tc_value(v, &c, "SELECT string_agg(n || region, ' ' ORDER BY "
+			   "n) FROM things"), "1north 2south 10north 11north");
+	CHECK_STR(tc_value(v, &c, "SELECT string_agg(op || scope_value, ' ' "
+			   "ORDER BY sseq) || ' ' || (SELECT count(*) FROM "
+			   "outpost.clocks WHERE id IN (" F("1") ", " F("2") ")) FROM "
+			   "outpost.changes WHERE device = 'tab-f'"),
+		  "Inorth Inorth 0");
+
+	/* 0001 is there (central made it): the batch is merged whole, and
+	 * this later insert of it wins */
+	CHECK_EQ(dev_push(NULL, &c, pw, "(3, 1, 'things', 'I', " F("3") ", "
+			  "'{\"n\": \"12\", \"region\": \"north\", \"t\": \"x\"}'), (4, "
+			  SOON ", 'things', 'I', '0190a000-0000-7000-8000-"
+			  "000000000001', '{\"n\": \"99\", \"region\": "
+			  "\"north\"}')", 4), 0);
+	CHECK_STR(tc_value(v, &c, "SELECT string_agg(n || region, ' ' ORDER BY "
+			   "n) FROM things"),
+		  "2south 10north 11north 12north 99north");
+	CHECK_STR(tc_value(v, &c, "SELECT string_agg(op || scope_value, ' ' "
+			   "ORDER BY sseq) FROM outpost.changes WHERE device = "
+			   "'tab-f'"), "Inorth Inorth Inorth Inorth");
+
+	/* one of them is south: nothing of the batch is kept */
+	CHECK_EQ(dev_push(&out, &c, pw, "(5, 1, 'things', 'I', " F("4") ", "
+			  "'{\"n\": \"13\", \"region\": \"north\", \"t\": \"x\"}'), (6, 1, "
+			  "'things', 'I', " F("5") ", '{\"n\": \"14\", "
+			  "\"region\": \"south\", \"t\": \"x\"}')", 6), 1);
+	CHECK_HAS(out, "things row 0190a000-0000-7000-8000-0000000000f5 is in "
+		  "scope region=south, outside device tab-f's scopes");
+	free(out);
+	CHECK_STR(tc_value(v, &c, "SELECT count(*) || ' ' || (SELECT count(*) "
+			   "FROM outpost.batches WHERE device = 'tab-f') FROM "
+			   "things WHERE n IN (13, 14)"), "0 2");
+
+	/* an id twice in one batch: folded, the later insert's values */
+	CHECK_EQ(dev_push(NULL, &c, pw, "(7, 1, 'things', 'I', " F("6") ", "
+			  "'{\"n\": \"20\", \"region\": \"north\", \"t\": \"x\"}'), (8, 2, "
+			  "'things', 'I', " F("6") ", '{\"n\": \"21\", "
+			  "\"region\": \"north\", \"t\": \"x\"}')", 8), 0);
+	CHECK_STR(tc_value(v, &c, "SELECT string_agg(n::text, ' ') || ' ' || "
+			   "(SELECT count(*) FROM outpost.changes WHERE row_id = "
+			   F("6") ") FROM things WHERE id = " F("6")), "21 2");
+
+	/* a ledger row naming a thing central does not have: in, then gone
+	 * with its parent (cascade), its entry kept in its scope */
+	CHECK_EQ(dev_push(NULL, &c, pw, "(9, 1, 'ledger', 'I', " F("7") ", "
+			  "'{\"region\": \"north\", \"amount\": \"5\", "
+			  "\"thing_id\": \"0190a000-0000-7000-8000-"
+			  "0000000000ee\"}')", 9), 0);
+	CHECK_STR(tc_value(v, &c, "SELECT (SELECT count(*) FROM ledger) || ' ' "
+			   "|| string_agg(op || scope_value, ' ') FROM "
+			   "outpost.changes WHERE row_id = " F("7")), "0 Inorth");
+}
+#undef F
+#undef SOON
