@@ -87,12 +87,18 @@ static int transport_fail(struct op_neo4j *h, CURLcode c)
 		return op_neo4j_fail(&h->err, OUTPOST_ENET,
 				     OP_NEO4J_FAIL_TRANSIENT, "%s", why);
 	case CURLE_PEER_FAILED_VERIFICATION:
+		return op_neo4j_fail(&h->err, OUTPOST_EREFUSED,
+				     OP_NEO4J_FAIL_PERMANENT,
+				     "TLS: %s (the server's certificate is not "
+				     "trusted, or is for another host name: "
+				     "use the name it was made for, or give "
+				     "the CA that signed it as ca_file)", why);
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
 		return op_neo4j_fail(&h->err, OUTPOST_EREFUSED,
 				     OP_NEO4J_FAIL_PERMANENT,
-				     "TLS: %s (the server's certificate is not "
-				     "trusted; give its CA as ca_file)", why);
+				     "TLS: %s (ca_file must hold PEM CA "
+				     "certificates)", why);
 	default:
 		return op_neo4j_fail(&h->err, OUTPOST_ERROR,
 				     OP_NEO4J_FAIL_PERMANENT, "%s", why);
@@ -249,10 +255,19 @@ int op_neo4j_curl_setup(struct op_neo4j *h, const char *user,
 	SET(CURLOPT_TCP_KEEPINTVL, 30L);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
 	SET(CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
+	/* TLS: the peer's chain and its name are always checked (no option
+	 * turns that off; a proxy's too), TLS 1.2 at least. A ca_file
+	 * replaces the system's CAs, bundle and directory both: libcurl
+	 * would otherwise still read its built-in CA directory. */
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (ca_file)
+	SET(CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (ca_file) {
 		SET(CURLOPT_CAINFO, ca_file);
+		SET(CURLOPT_CAPATH, (char *)NULL);
+	}
 	SET(CURLOPT_USERAGENT, OP_NEO4J_USER_AGENT);
 	SET(CURLOPT_ERRORBUFFER, h->curl_err);
 	SET(CURLOPT_WRITEFUNCTION, on_body);

@@ -319,8 +319,15 @@ static int read_ok(cJSON *out, cJSON *doc, enum neo4j_reply kind,
 
 	if (!cJSON_IsObject(doc))
 		return bad(e, "not a JSON object");
+	/* The Query API's are sent back with the next request: only what
+	 * Neo4j would give, so a hostile answer cannot grow every request
+	 * after it (nor a result's, from either interface). */
 	if (bm && !strings(bm, NEO4J_BOOKMARKS_MAX))
-		return bad(e, "bookmarks are not a short list of strings");
+		return op_neo4j_fail(e, OUTPOST_EPROTO, OP_NEO4J_FAIL_PERMANENT,
+				     "the answer is not Neo4j's: \"%s\" is not "
+				     "a list of at most %d strings of at most "
+				     "%d bytes", bkey, NEO4J_BOOKMARKS_MAX,
+				     BOOKMARK_MAX);
 	if (kind == NEO4J_REPLY_V2 && nstmts != 1)
 		return bad(e, "one statement per Query API request");
 	rc = kind == NEO4J_REPLY_V2 ? read_v2(out, doc, e)

@@ -217,8 +217,9 @@ TEST(central_device, push_first_inserts)
 TEST(sync_fault, batch_bytes)
 
 /* neo4j_http: the Neo4j HTTP client against a scripted fake server:
- * discovery, both interfaces, failure classes and retries, exact big
- * integers, credentials; its answer parser table-driven and fuzzed */
+ * discovery, both interfaces, the Query API's bookmarks, failure classes
+ * and retries, exact big integers, credentials, TLS (a real TLS front on
+ * loopback); its answer parser table-driven and fuzzed */
 TEST(neo4j_http, discover_query_v2)
 TEST(neo4j_http, discover_tx)
 TEST(neo4j_http, discover_legacy)
@@ -238,6 +239,12 @@ TEST(neo4j_http, bearer_auth)
 TEST(neo4j_http, options_refused)
 TEST(neo4j_http, parse_table)
 TEST(neo4j_http, parse_fuzz)
+TEST(neo4j_http, bookmarks_carried)
+TEST(neo4j_http, bookmarks_not_on_tx)
+TEST(neo4j_http, bookmarks_hostile)
+TEST(neo4j_http, tls_ca_file)
+TEST(neo4j_http, tls_untrusted)
+TEST(neo4j_http, tls_wrong_host)
 
 /* neo4j_env: the test Neo4j 3.1.1, the Query API v2 stand-in in front of
  * it and the Cypher linter (tests/neo4j/) */
