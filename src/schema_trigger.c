@@ -83,41 +83,47 @@ static void col_changed(struct op_buf *b, const struct op_column *c)
 	col_ref(b, "OLD", c);
 }
 
-/* json_object of every non-key column of row rowvar, chunked with
- * json_patch: the insert entry's vals. */
+/* json_object of every non-key column of row rowvar: the insert entry's
+ * vals. Past JSON_PAIRS_MAX columns the rest are added by json_insert
+ * (as many per call), which keeps a NULL as JSON null; json_patch would
+ * drop it (a merge patch's null removes the key), and an insert entry
+ * without a column makes a pulling device take the column's default. */
 void op_schema_sql_insert_json(struct op_buf *b, const struct op_table *t,
 			       const char *rowvar)
 {
+	struct op_buf pairs = {0}, w = {0};
 	size_t i, in_chunk = 0, chunks = 0;
 
-	op_buf_adds(b, "json_object(");
 	for (i = 0; i < t->ncols; i++) {
 		const struct op_column *c = &t->cols[i];
 
 		if (c->primary_key)
 			continue;
 		if (in_chunk == JSON_PAIRS_MAX) {
-			op_buf_adds(b, "), json_object(");
+			op_buf_adds(&pairs, ")");
 			in_chunk = 0;
 			chunks++;
 		}
-		op_buf_adds(b, in_chunk ? ", " : "");
-		op_rel_quote_text(b, c->name);
-		op_buf_adds(b, ", ");
-		encode_value(b, rowvar, c);
+		if (in_chunk || chunks)
+			op_buf_adds(&pairs, ", ");
+		/* json_insert's paths: names are identifiers ($.name) */
+		if (chunks)
+			op_buf_addf(&pairs, "'$.%s'", c->name);
+		else
+			op_rel_quote_text(&pairs, c->name);
+		op_buf_adds(&pairs, ", ");
+		encode_value(&pairs, rowvar, c);
 		in_chunk++;
 	}
-	op_buf_adds(b, ")");
-	if (chunks) {
-		/* json_patch(json_patch(a, b), c) ... built as a prefix. */
-		struct op_buf w = {0};
-
-		for (i = 0; i < chunks; i++)
-			op_buf_adds(&w, "json_patch(");
-		op_buf_add(&w, b->p, b->len);
-		op_buf_free(b);
-		*b = w;
-	}
+	op_buf_adds(&pairs, ")");
+	/* json_insert(json_insert(json_object(a), b), c) ... as a prefix */
+	for (i = 0; i < chunks; i++)
+		op_buf_adds(&w, "json_insert(");
+	op_buf_adds(&w, "json_object(");
+	op_buf_add(&w, pairs.p, pairs.len);
+	op_buf_free(&pairs);
+	op_buf_add(b, w.p, w.len);
+	op_buf_free(&w);
 }
 
 /* SELECT 'a' AS k[, enc(NEW.a) AS v] WHERE NEW.a IS NOT OLD.a UNION ALL */

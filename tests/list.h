@@ -22,6 +22,7 @@ TEST(capture, sql_error_leaves_store_unchanged)
 TEST(capture, primary_key_change_refused)
 TEST(capture, sqlite3_shell_writes_captured)
 TEST(capture, values_exact_for_every_type)
+TEST(capture, wide_table_keeps_nulls)
 
 /* schema: validation (table-driven) and the shipped schemas */
 TEST(schema, shipped_schemas_load)

@@ -321,3 +321,49 @@ void test_capture_values_exact_for_every_type(struct t *t)
 		 OUTPOST_ESQL);
 	outpost_close(db);
 }
+
+/* A table wider than one json_object call (127 arguments): the insert
+ * entry still names every column, a NULL as null (json_patch, which
+ * joined the parts once, dropped them, and a device pulling the insert
+ * then took the column's default instead). */
+void test_capture_wide_table_keeps_nulls(struct t *t)
+{
+	char dir[512], file[512], buf[T_TEXT_MAX], sql[256];
+	char schema[8192];
+	size_t len;
+	outpost *db = NULL;
+	int i;
+
+	len = (size_t)snprintf(schema, sizeof(schema),
+			       "{\"schema\": \"wide\", \"version\": 1, "
+			       "\"tables\": {\"wide\": {\"columns\": {\"id\": "
+			       "{\"type\": \"uuid\", \"primary_key\": true}");
+	for (i = 1; i <= 130 && len < sizeof(schema); i++)
+		len += (size_t)snprintf(schema + len, sizeof(schema) - len,
+					", \"c%d\": {\"type\": \"integer\"%s}",
+					i, i == 65 ? ", \"default\": 5" : "");
+	CHECK(len + 8 < sizeof(schema));
+	snprintf(schema + len, sizeof(schema) - len, "}}}}\n");
+	t_path(dir, t, "store");
+	t_path(file, t, "wide.json");
+	CHECK_EQ(t_write(file, schema), 0);
+	CHECK_EQ(outpost_init(&db, dir, NULL), OUTPOST_OK);
+	CHECK_OK(db, outpost_schema_apply(db, file));
+	CHECK_OK(db, outpost_sql(db, "INSERT INTO wide(c1, c64, c65, c121, "
+				 "c130) VALUES (1, NULL, NULL, 121, 130)", NULL,
+				 0, NULL, NULL));
+	CHECK_EQ(t_int(db, "SELECT count(*) FROM _outpost_changes, "
+			   "json_each(vals)"), 130);
+	CHECK_STR(t_text(db, "SELECT json_extract(vals, '$.c1') || ' ' || "
+			     "json_type(vals, '$.c64') || ' ' || json_type(vals, "
+			     "'$.c65') || ' ' || json_extract(vals, '$.c121') || "
+			     "' ' || json_extract(vals, '$.c130') FROM "
+			     "_outpost_changes", buf),
+		  "1 null null 121 130");
+	/* in column order, as narrow tables have them */
+	snprintf(sql, sizeof(sql), "SELECT group_concat(key, ',') FROM "
+		 "(SELECT key FROM _outpost_changes, json_each(vals) WHERE "
+		 "key IN ('c59', 'c60', 'c61', 'c120', 'c121') ORDER BY id)");
+	CHECK_STR(t_text(db, sql, buf), "c59,c60,c61,c120,c121");
+	outpost_close(db);
+}
