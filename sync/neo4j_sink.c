@@ -40,6 +40,12 @@ int op_neo4j_sink_fail(struct op_sink *base, const struct op_neo4j *h,
 	snprintf(base->errmsg, sizeof(base->errmsg), "%.16s: neo4j: %.480s",
 		 what, e->msg[0] ? e->msg : "failed");
 	base->transient = e->fail == OP_NEO4J_FAIL_TRANSIENT;
+	/* The client's OUTPOST_ENOTFOUND (HTTP 404, DatabaseNotFound) is
+	 * the server refusing the round. To the store ENOTFOUND means that
+	 * no mirror is set, an outcome `status` does not record, so it
+	 * must not come out of a sink. */
+	if (e->rc == OUTPOST_ENOTFOUND)
+		return OUTPOST_EREFUSED;
 	return e->rc != OUTPOST_OK ? e->rc : OUTPOST_ERROR;
 }
 
@@ -164,7 +170,7 @@ static int request(struct neo4j_sink *k, const struct op_change *c, size_t n)
 		k->stats.statements += q.n;
 		rc = op_neo4j_run(&res, k->h, q.st, q.n);
 		if (rc != OUTPOST_OK)
-			op_neo4j_sink_fail(&k->base, k->h, "push");
+			rc = op_neo4j_sink_fail(&k->base, k->h, "push");
 		op_neo4j_result_free(res);
 	}
 	op_neo4j_batch_free(&q);

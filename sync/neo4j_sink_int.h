@@ -143,7 +143,9 @@ struct neo4j_schema_ctx {
 	struct op_sink *base; /* errmsg and transient are set on failure */
 };
 /* Say on base why h failed ("what: message"), and whether it may pass;
- * returns the client's rc. */
+ * returns the client's rc, but OUTPOST_EREFUSED for its
+ * OUTPOST_ENOTFOUND (no such database or endpoint), which the store
+ * takes for "no mirror is set". */
 int op_neo4j_sink_fail(struct op_sink *base, const struct op_neo4j *h,
 		       const char *what);
 /* The server's major and minor version after discovery (a 3.x server

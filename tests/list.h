@@ -319,3 +319,20 @@ TEST(sync_apply_fast, insert_there)
 TEST(neo4j_pull, cli)
 TEST(neo4j_pull, refuse)
 TEST(neo4j_pull, v2)
+
+/* neo4j_sink_faults: issue 5's error matrix through a store's sync and
+ * the Neo4j sink, the real Neo4j 3.1.1 behind the v2 stand-in's fault
+ * switches: outcome, cursor, status, what Neo4j holds, retries
+ * (t_neo4j_sink_faults.c) */
+TEST(neo4j_sink_faults, transient)
+TEST(neo4j_sink_faults, exhausted_503)
+TEST(neo4j_sink_faults, exhausted_reset)
+TEST(neo4j_sink_faults, refused)
+TEST(neo4j_sink_faults, auth_database)
+
+/* neo4j_sink_real: the error matrix where the real Neo4j 3.1.1 makes
+ * the error itself, and integers beyond 2^53 to Neo4j and back
+ * (t_neo4j_sink_real.c) */
+TEST(neo4j_sink_real, refused)
+TEST(neo4j_sink_real, down)
+TEST(neo4j_sink_real, big_ints)
