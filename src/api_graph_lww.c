@@ -167,7 +167,7 @@ struct cJSON *op_api_graph_props_ordered(const struct op_reltype *r,
 static char *print_props(const struct op_reltype *r, const cJSON *props)
 {
 	cJSON *o = op_api_graph_props_ordered(r, props);
-	char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+	char *text = o ? op_schema_json_print(o) : NULL;
 
 	cJSON_Delete(o);
 	return text;
@@ -183,7 +183,7 @@ static int put_edge(struct lww *w, const struct op_adj_edge *e,
 		return no_memory(w->db);
 	rc = op_adj_edge_put(w->t, e, text, text ? strlen(text) : 0, NULL,
 			     &w->db->err);
-	cJSON_free(text);
+	op_free(text);
 	return rc;
 }
 
@@ -395,10 +395,10 @@ static int effect(struct lww *w, char op, char **eff)
 
 	if (!eff || !w->took || op == 'D' || !w->eff)
 		return OUTPOST_OK;
-	if (!(text = cJSON_PrintUnformatted(w->eff)))
+	if (!(text = op_schema_json_print(w->eff)))
 		return no_memory(w->db);
 	*eff = op_strdup(text);
-	cJSON_free(text);
+	op_free(text);
 	return *eff ? OUTPOST_OK : no_memory(w->db);
 }
 

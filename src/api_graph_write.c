@@ -277,7 +277,7 @@ static int add_once(outpost *db, const outpost_edge *e, char *uuid_out)
 		cJSON_AddItemToObject(vals, "props", props);
 		props = NULL;
 	}
-	if (rc == OUTPOST_OK && !(json = cJSON_PrintUnformatted(vals)))
+	if (rc == OUTPOST_OK && !(json = op_schema_json_print(vals)))
 		rc = OUTPOST_ENOMEM;
 	if (rc == OUTPOST_ENOMEM)
 		op_err_set(&db->err, rc, "out of memory");
@@ -288,7 +288,7 @@ static int add_once(outpost *db, const outpost_edge *e, char *uuid_out)
 	}
 	if (rc == OUTPOST_OK && uuid_out)
 		memcpy(uuid_out, id, OP_UUID_TEXT);
-	cJSON_free(json);
+	op_free(json);
 	cJSON_Delete(vals);
 	cJSON_Delete(props);
 	end(&w);
@@ -355,7 +355,7 @@ static int update_once(outpost *db, const char *uuid, const outpost_edge *e)
 		cJSON_AddItemToObject(vals, "props", props);
 		props = NULL;
 	}
-	if (rc == OUTPOST_OK && !(json = cJSON_PrintUnformatted(vals)))
+	if (rc == OUTPOST_OK && !(json = op_schema_json_print(vals)))
 		rc = op_err_set(&db->err, OUTPOST_ENOMEM, "out of memory");
 	if (rc == OUTPOST_OK) {
 		char id[OP_UUID_TEXT];
@@ -365,7 +365,7 @@ static int update_once(outpost *db, const char *uuid, const outpost_edge *e)
 		op_uuid_format(id, u); /* the canonical form is logged */
 		rc = commit(&w, 'U', id, json);
 	}
-	cJSON_free(json);
+	op_free(json);
 	cJSON_Delete(vals);
 	cJSON_Delete(props);
 	end(&w);

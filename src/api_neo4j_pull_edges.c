@@ -181,12 +181,12 @@ static int add_bound(cJSON *vals, const char *key, int64_t ms, int64_t none)
 static int emit(struct pull *p, const struct op_reltype *r, char op,
 		const char *uuid, cJSON *vals)
 {
-	char *json = cJSON_PrintUnformatted(vals);
+	char *json = op_schema_json_print(vals);
 	int rc = json ? write(p, r, op, uuid, json)
 		      : op_err_set(&p->db->err, OUTPOST_ENOMEM,
 				   "out of memory");
 
-	cJSON_free(json);
+	op_free(json);
 	return rc;
 }
 

@@ -348,7 +348,7 @@ static int edge_change(struct xp *x, uint32_t sub, struct op_change *c,
 					  &json);
 	if (rc == OUTPOST_OK)
 		rc = make(x, sub, r->name, uuid, json, c, block);
-	cJSON_free(json);
+	op_free(json);
 	return rc;
 }
 

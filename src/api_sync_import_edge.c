@@ -62,7 +62,7 @@ int op_api_sync_import_edge_json(struct xp *x, const struct op_reltype *r,
 	}
 	if (rc == OUTPOST_OK && ok && text)
 		rc = add_props(x, r, v, text, n, uuid);
-	if (rc == OUTPOST_OK && ok && !(*out = cJSON_PrintUnformatted(v)))
+	if (rc == OUTPOST_OK && ok && !(*out = op_schema_json_print(v)))
 		ok = 0;
 	if (rc == OUTPOST_OK && !ok)
 		rc = op_api_sync_import_fail(x, OUTPOST_ENOMEM,

@@ -140,6 +140,10 @@ const char *op_schema_type_name(enum op_type t);
  * always does (it removes the property). */
 struct cJSON;
 int op_schema_json_fits(const struct cJSON *v, enum op_type type);
+/* v as compact JSON text, as cJSON_PrintUnformatted prints it but with
+ * numbers that read back exactly (whole ones as integers); malloc'd
+ * (op_free), NULL when out of memory. */
+char *op_schema_json_print(const struct cJSON *v);
 /* 0 if name may name a table, label, type or column (what says which,
  * for the message); else -1 and why (n bytes) says why, as the parser
  * words it. For names that come from elsewhere, such as an import's

@@ -16,71 +16,6 @@
 
 #include "sync_int.h"
 
-/* A JSON string as cJSON prints one: ", \ and the control characters
- * escaped (\b \f \n \r \t, the others \u00xx), every other byte as it
- * is. */
-static int plain(unsigned char c)
-{
-	return c >= 32 && c != '"' && c != '\\';
-}
-
-/* The letter of c's two-character escape, or 0 for \u00xx. */
-static char letter(unsigned char c)
-{
-	switch (c) {
-	case '"':
-		return '"';
-	case '\\':
-		return '\\';
-	case '\b':
-		return 'b';
-	case '\f':
-		return 'f';
-	case '\n':
-		return 'n';
-	case '\r':
-		return 'r';
-	case '\t':
-		return 't';
-	default:
-		return 0;
-	}
-}
-
-/* The most bytes put_string may write for s: every byte a \u00xx. */
-static size_t string_max(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n > (SIZE_MAX - 2) / 6 ? SIZE_MAX : 6 * n + 2;
-}
-
-static char *put_string(char *o, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
-
-	*o++ = '"';
-	for (; *p; p++) {
-		if (plain(*p)) {
-			*o++ = (char)*p;
-		} else if (letter(*p)) {
-			*o++ = '\\';
-			*o++ = letter(*p);
-		} else {
-			o[0] = '\\';
-			o[1] = 'u';
-			o[2] = '0';
-			o[3] = '0';
-			o[4] = hex[*p >> 4];
-			o[5] = hex[*p & 15];
-			o += 6;
-		}
-	}
-	*o++ = '"';
-	return o;
-}
-
 size_t op_sync_json_values(char **buf, size_t *len, size_t *cap,
 			   const struct sync_val *const *v, size_t n)
 {
@@ -88,9 +23,9 @@ size_t op_sync_json_values(char **buf, size_t *len, size_t *cap,
 	char *o;
 
 	for (i = 0; i < n; i++) {
-		need = op_size_add(need, string_max(v[i]->col->name));
+		need = op_size_add(need, op_json_string_max(v[i]->col->name));
 		need = op_size_add(need, 2); /* : and , */
-		need = op_size_add(need, v[i]->wire ? string_max(v[i]->wire)
+		need = op_size_add(need, v[i]->wire ? op_json_string_max(v[i]->wire)
 						    : 4);
 	}
 	need = op_size_add(need, *len);
@@ -110,10 +45,10 @@ size_t op_sync_json_values(char **buf, size_t *len, size_t *cap,
 	for (i = 0; i < n; i++) {
 		if (i)
 			*o++ = ',';
-		o = put_string(o, v[i]->col->name);
+		o = op_json_put_string(o, v[i]->col->name);
 		*o++ = ':';
 		if (v[i]->wire) {
-			o = put_string(o, v[i]->wire);
+			o = op_json_put_string(o, v[i]->wire);
 		} else {
 			o[0] = 'n';
 			o[1] = 'u';

@@ -34,6 +34,14 @@ int op_err_set(struct op_err *err, int rc, const char *fmt, ...)
  * out has n bytes (n >= 4). */
 void op_show(char *out, size_t n, const char *s);
 
+/* ---- JSON text: a string as cJSON prints one (util_json.c) ---- */
+/* The most bytes op_json_put_string may write for s (SIZE_MAX if that
+ * overflows). */
+size_t op_json_string_max(const char *s);
+/* Write s quoted and escaped at o (room for op_json_string_max(s));
+ * returns the end. */
+char *op_json_put_string(char *o, const char *s);
+
 /* ---- growable byte buffer, always NUL-terminated ---- */
 struct op_buf {
 	char *p;

@@ -87,6 +87,7 @@ TEST(cli, central_loads_curriculum)
 
 /* edges: single graph writes through the change log */
 TEST(edges, add_traverse_and_log)
+TEST(edges, numbers_exact)
 TEST(edges, update_and_delete)
 TEST(edges, node_delete_removes_edges)
 TEST(edges, acyclic_refusal_names_cycle)

@@ -20,7 +20,8 @@ static const char edge_schema[] =
 	" \"relationships\": {\n"
 	"  \"REL\": {\"from\": \"Concept\", \"to\": \"Concept\",\n"
 	"   \"properties\": {\"weight\": {\"type\": \"real\"},\n"
-	"                  \"tags\": {\"type\": \"text[]\"}}},\n"
+	"                  \"tags\": {\"type\": \"text[]\"},\n"
+	"                  \"n\": {\"type\": \"integer\"}}},\n"
 	"  \"PRE\": {\"from\": \"Concept\", \"to\": \"Concept\", "
 	"\"acyclic\": true},\n"
 	"  \"DURING\": {\"from\": \"Concept\", \"to\": \"Concept\", "
@@ -405,5 +406,42 @@ void test_edges_applier_skips_plain_tables(struct t *t)
 	t_text(db, "SELECT id FROM LearningPoint WHERE word = 'apt'", uuid);
 	CHECK_STR(hops(db, NULL, uuid, OUTPOST_BOTH, NULL, &h), "");
 	CHECK_EQ(t_int(db, "SELECT count(*) FROM _outpost_changes"), 4);
+	outpost_close(db);
+}
+
+/* Edge properties keep their numbers exactly, in the store and in the log
+ * (cJSON's printer kept 15 digits: 2^53 - 1 became 9.00719925474099e+15
+ * and 0.1 + 0.2 became 0.3); an integer property past int64 is refused. */
+void test_edges_numbers_exact(struct t *t)
+{
+	outpost *db = edge_store(t);
+	outpost_edge e = OUTPOST_EDGE_INIT, u = OUTPOST_EDGE_INIT;
+	struct listed_edges l = {{0}, 0};
+	char id[37], buf[T_TEXT_MAX];
+
+	CHECK(db);
+	e.type = "REL";
+	e.from = U(1);
+	e.to = U(2);
+	e.properties = "{\"weight\": 0.30000000000000004, \"n\": "
+		       "9007199254740991}";
+	CHECK_OK(db, outpost_graph_edge_add(db, &e, id));
+	u.properties = "{\"n\": -9007199254740991, \"weight\": 1e-300}";
+	CHECK_OK(db, outpost_graph_edge_update(db, id, &u));
+	CHECK_OK(db, outpost_graph_edges_each(db, NULL, on_edge, &l));
+	CHECK_STR(l.s, "REL 1>2 {\"weight\":1e-300,"
+		       "\"n\":-9007199254740991}|");
+	CHECK_STR(t_text(db, "SELECT group_concat(json_extract(vals, "
+			     "'$.props'), ' ') FROM (SELECT vals FROM "
+			     "_outpost_changes WHERE tbl = 'REL' ORDER BY seq)",
+			     buf),
+		  "{\"weight\":0.30000000000000004,\"n\":9007199254740991} "
+		  "{\"n\":-9007199254740991,\"weight\":1e-300}");
+	u.properties = "{\"n\": 9223372036854775808}";
+	CHECK_RC(outpost_graph_edge_update(db, id, &u), OUTPOST_EMISUSE);
+	CHECK_STR(outpost_errmsg(db), "edge property \"n\": wrong type of "
+				      "value");
+	u.properties = "{\"n\": 1e300}";
+	CHECK_RC(outpost_graph_edge_update(db, id, &u), OUTPOST_EMISUSE);
 	outpost_close(db);
 }
