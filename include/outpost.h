@@ -340,7 +340,8 @@ typedef struct outpost_neo4j_pull_opts {
 #define OUTPOST_NEO4J_PULL_OPTS_INIT                                          \
 	{OUTPOST_NEO4J_PULL_OPTS_VERSION, NULL, 0, NULL, 0, 0}
 
-/* What a pull did. Set version = OUTPOST_NEO4J_PULL_RESULT_VERSION. */
+/* What a pull did. Set version = OUTPOST_NEO4J_PULL_RESULT_VERSION;
+ * version 1 callers (no kept) are accepted. */
 typedef struct outpost_neo4j_pull_result {
 	unsigned version;
 	long long nodes, nodes_new, nodes_changed, nodes_removed;
@@ -348,15 +349,26 @@ typedef struct outpost_neo4j_pull_result {
 	long long uuids_assigned; /* written back to Neo4j */
 	long long skipped;	  /* undeclared properties not taken */
 	char skipped_first[160];  /* "Label uuid: property" of the first */
+	/* nodes and relationships where a local change not yet pushed to
+	 * Neo4j was kept over the snapshot (v2) */
+	long long kept;
 } outpost_neo4j_pull_result;
-#define OUTPOST_NEO4J_PULL_RESULT_VERSION 1u
+#define OUTPOST_NEO4J_PULL_RESULT_VERSION 2u
 
 /* Pull a snapshot of the mirror's nodes of opts->labels and
  * relationships of opts->types (sync/PROTOCOL.md "Neo4j", "Pull") and
  * make the local graph match it through the store's own writes, so
  * every change is in the change log: new nodes and relationships are
  * inserted, changed values updated, and those of these labels and types
- * that Neo4j no longer has deleted. A node or relationship without a
+ * that Neo4j no longer has deleted. A local change not yet pushed to
+ * Neo4j (in the change log after the mirror's push cursor, and not a
+ * pull's own write) is kept where the next push would take it into
+ * Neo4j: column by column (relationship property by property), an
+ * update or insert newer than the clock Neo4j holds for that value
+ * (none, for a value authored by hand), an insert of what Neo4j lacks
+ * unless a newer delete left a tombstone there, a delete newer than the
+ * node's or relationship's clock there; Neo4j's value wins everywhere
+ * else (counted in out->kept). A node or relationship without a
  * uuid gets a deterministic one, written back to Neo4j first. Only
  * declared properties are taken (others are counted in out->skipped).
  * The local writes are one transaction: all or nothing. out (may be

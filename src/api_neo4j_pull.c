@@ -2,13 +2,18 @@
  * labels and relationship types of the Neo4j mirror made the local
  * graph's (sync/PROTOCOL.md "Neo4j", "Pull"). First, over the network
  * (sync/neo4j_pull.c): uuids for what has none, written back, then the
- * snapshot. Then, locally, one two-engine commit (DESIGN section 2):
- * under the write lock and one LMDB write txn, the types' removed edges,
- * the labels' rows (by SQL: the capture triggers log them), the node
- * entries brought into the graph, the types' new and changed edges
- * (logged and applied as single edge writes), SQLite committed, then
+ * snapshot with its clocks (and the tombstones that matter to local
+ * inserts not yet pushed). Then, locally, one two-engine commit (DESIGN
+ * section 2): under the write lock, the local changes not yet pushed
+ * found (api_neo4j_pull_pending.c), then in one LMDB write txn the
+ * types' removed edges, the labels' rows (by SQL: the capture triggers
+ * log them), the node entries brought into the graph, the types' new
+ * and changed edges (logged and applied as single edge writes) - each
+ * but where a pending change wins (api_neo4j_pull_rule.c) - the seqs the
+ * pull wrote recorded (api_neo4j_pull_ranges.c), SQLite committed, then
  * LMDB. All or nothing; a crash between the commits is replayed from
  * the log like any edge write. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,9 +142,10 @@ static int net(struct pull *p, struct op_neo4j_pull *h, int rc)
 }
 
 /* uuids for what has none (the labels, the types and their ends), then
- * the snapshot. */
+ * the snapshot, and the tombstones as new as the oldest insert not yet
+ * pushed (oldest; "" when there is none: none are read). */
 static int fetch(struct pull *p, const struct op_api_neo4j_config *c,
-		 size_t page)
+		 size_t page, const char *oldest)
 {
 	struct op_neo4j_sink_opts o;
 	struct op_neo4j_pull *h = NULL;
@@ -179,6 +185,10 @@ static int fetch(struct pull *p, const struct op_api_neo4j_config *c,
 		if (rc == OUTPOST_OK)
 			rc = settle(p, r->name, &p->esets[i]);
 	}
+	if (rc == OUTPOST_OK && oldest[0])
+		rc = net(p, h, op_neo4j_pull_tombs(h, oldest, &p->tombs));
+	if (rc == OUTPOST_OK)
+		rc = settle(p, "tombstones", &p->tombs);
 	op_neo4j_pull_close(h);
 	return rc;
 }
@@ -191,6 +201,12 @@ static int apply_once(struct pull *p)
 	size_t i;
 	int rc = op_rel_begin_write(p->db->rel, &p->db->err);
 
+	/* What is pending is read under the write lock, so no local write
+	 * comes between it and the reconcile. */
+	if (rc == OUTPOST_OK)
+		rc = op_api_neo4j_pull_pending(p);
+	if (rc == OUTPOST_OK)
+		rc = op_api_neo4j_pull_mark_begin(p);
 	if (rc == OUTPOST_OK)
 		rc = op_adj_begin(&p->t, p->db->adj, 1, &p->db->err);
 	if (rc == OUTPOST_OK)
@@ -207,6 +223,8 @@ static int apply_once(struct pull *p)
 		rc = op_adj_set_applied_seq(p->t, last, &p->db->err);
 	for (i = 0; rc == OUTPOST_OK && i < p->ntypes; i++)
 		rc = op_api_neo4j_pull_edges(p, i, 1);
+	if (rc == OUTPOST_OK)
+		rc = op_api_neo4j_pull_mark_end(p);
 	if (rc == OUTPOST_OK)
 		rc = op_rel_commit(p->db->rel, &p->db->err);
 	if (rc == OUTPOST_OK) {
@@ -237,6 +255,8 @@ static void pull_free(struct pull *p)
 		op_neo4j_pull_set_free(&p->nsets[i]);
 	for (i = 0; p->esets && i < p->ntypes; i++)
 		op_neo4j_pull_set_free(&p->esets[i]);
+	op_neo4j_pull_set_free(&p->tombs);
+	op_api_neo4j_pull_pending_free(p);
 	op_free(p->nsets);
 	op_free(p->esets);
 	op_free(p->labels);
@@ -249,13 +269,15 @@ int outpost_neo4j_pull(outpost_neo4j_pull_result *out, outpost *db,
 {
 	struct op_api_neo4j_config c;
 	outpost_neo4j_pull_result res;
+	char oldest[OP_NEO4J_PULL_CLOCK + 1] = "";
 	struct pull p;
 	int rc, tries = 0;
 
 	if (!db || !opts || opts->version != OUTPOST_NEO4J_PULL_OPTS_VERSION ||
 	    (opts->nlabels && !opts->labels) || (opts->ntypes && !opts->types) ||
-	    opts->page < 0 || (out && out->version !=
-			       OUTPOST_NEO4J_PULL_RESULT_VERSION))
+	    opts->page < 0 ||
+	    (out && (out->version < 1 ||
+		     out->version > OUTPOST_NEO4J_PULL_RESULT_VERSION)))
 		return OUTPOST_EMISUSE;
 	if (db->read_only)
 		return op_err_set(&db->err, OUTPOST_EMISUSE, "the store is "
@@ -278,13 +300,21 @@ int outpost_neo4j_pull(outpost_neo4j_pull_result *out, outpost *db,
 	if (rc == OUTPOST_OK)
 		rc = op_api_neo4j_config(db, &c);
 	if (rc == OUTPOST_OK)
-		rc = fetch(&p, &c, (size_t)opts->page);
+		rc = op_api_neo4j_pull_oldest(&p, oldest);
+	if (rc == OUTPOST_OK)
+		rc = fetch(&p, &c, (size_t)opts->page, oldest);
 	while (rc == OUTPOST_OK &&
 	       (rc = apply_once(&p)) == OP_ADJ_EFULL && tries++ < 16)
 		if ((rc = op_adj_grow(db->adj, &db->err)) != OUTPOST_OK)
 			break;
-	if (out)
-		*out = res;
+	if (out) {
+		/* a version 1 struct ends before kept */
+		res.version = out->version;
+		memcpy(out, &res, out->version >= 2
+					  ? sizeof(res)
+					  : offsetof(outpost_neo4j_pull_result,
+						     kept));
+	}
 	op_api_neo4j_config_free(&c);
 	pull_free(&p);
 	return rc;

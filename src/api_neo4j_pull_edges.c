@@ -1,7 +1,9 @@
 /* api_neo4j_pull_edges.c - one relationship type of a pull from Neo4j:
  * its edges made like the snapshot, each change logged and applied to
  * the graph as a single edge write is (api_graph_write.c), inside the
- * pull's one SQLite transaction and LMDB write txn. An edge keeps the
+ * pull's one SQLite transaction and LMDB write txn, except where a
+ * local change not yet pushed to Neo4j wins (field by field;
+ * api_neo4j_pull_rule.c). An edge keeps the
  * uuid Neo4j has. Deletes go first (phase 0), before the node rows
  * change; inserts and updates after the node entries reached the graph
  * (phase 1). An edge whose ends differ in Neo4j is deleted and
@@ -222,16 +224,34 @@ static int insert(struct pull *p, const struct op_reltype *r,
 	return rc;
 }
 
-/* The fields of l that it changes, as an update's vals; *changed. */
+/* Whether field k differs (differ) and the snapshot's value is taken:
+ * not when a local change not yet pushed wins (*kept set). */
+static int takes(const struct pend *d, const struct op_neo4j_pull_item *it,
+		 const char *k, int differ, int *kept)
+{
+	if (!differ)
+		return 0;
+	if (op_api_neo4j_pull_local_col(d, it, k)) {
+		*kept = 1;
+		return 0;
+	}
+	return 1;
+}
+
+/* The fields of l that it changes, as an update's vals; *changed, and
+ * *kept when a local change not yet pushed (d) stays. */
 static int update(struct pull *p, const struct op_reltype *r,
 		  const struct ledge *l, const struct op_neo4j_pull_item *it,
-		  int64_t vf, int64_t vt, const cJSON *props, int *changed)
+		  int64_t vf, int64_t vt, const cJSON *props, int *changed,
+		  int *kept)
 {
+	const struct pend *d = op_api_neo4j_pull_pend(p, r->name, it->uuid);
 	cJSON *vals = cJSON_CreateObject(), *pv = cJSON_CreateObject();
 	size_t i;
 	int rc = vals && pv ? OUTPOST_OK : OUTPOST_ENOMEM;
 
 	*changed = 0;
+	*kept = 0;
 	for (i = 0; rc == OUTPOST_OK && i < r->nprops; i++) {
 		const char *k = r->props[i].name;
 		const cJSON *a = cJSON_GetObjectItemCaseSensitive(l->props, k);
@@ -239,7 +259,9 @@ static int update(struct pull *p, const struct op_reltype *r,
 
 		if (a && cJSON_IsNull(a))
 			a = NULL;
-		if ((!a && !b) || (a && b && cJSON_Compare(a, b, 1)))
+		if (!takes(d, it, k,
+			   !((!a && !b) || (a && b && cJSON_Compare(a, b, 1))),
+			   kept))
 			continue;
 		if (!cJSON_AddItemToObject(pv, k, b ? cJSON_Duplicate(b, 1)
 						    : cJSON_CreateNull()))
@@ -249,10 +271,10 @@ static int update(struct pull *p, const struct op_reltype *r,
 		cJSON_AddItemToObject(vals, "props", pv);
 		pv = NULL;
 	}
-	if (rc == OUTPOST_OK && l->vf != vf &&
+	if (rc == OUTPOST_OK && takes(d, it, "valid_from", l->vf != vf, kept) &&
 	    !add_bound(vals, "valid_from", vf, INT64_MIN))
 		rc = OUTPOST_ENOMEM;
-	if (rc == OUTPOST_OK && l->vt != vt &&
+	if (rc == OUTPOST_OK && takes(d, it, "valid_to", l->vt != vt, kept) &&
 	    !add_bound(vals, "valid_to", vt, INT64_MAX))
 		rc = OUTPOST_ENOMEM;
 	if (rc == OUTPOST_ENOMEM)
@@ -290,6 +312,33 @@ static int same_ends(const struct ledge *l, const struct op_neo4j_pull_item *it)
 	       !strcmp(l->to, it->to);
 }
 
+/* Whether end uuid (of label) is not in the store because of a delete
+ * not yet pushed: that delete takes the relationship with it in Neo4j
+ * too (DETACH DELETE), so it is not brought back here. */
+static int end_deleted(struct pull *p, const char *label, const char *uuid)
+{
+	const struct pend *d;
+	uint8_t u[16];
+	uint32_t nid;
+
+	if (!uuid || op_uuid_parse(u, uuid) != 0 ||
+	    op_adj_node_nid(p->t, u, &nid) == OUTPOST_OK)
+		return 0;
+	d = op_api_neo4j_pull_pend(p, label, uuid);
+	return d && d->op == 'D';
+}
+
+/* Whether a relationship the store lacks stays out: deleted here and
+ * not yet pushed (newer than Neo4j's), or an end deleted so. */
+static int stays_out(struct pull *p, const struct op_reltype *r,
+		     const struct op_neo4j_pull_item *it)
+{
+	return op_api_neo4j_pull_local_delete(
+		       op_api_neo4j_pull_pend(p, r->name, it->uuid), it) ||
+	       end_deleted(p, r->from, it->from) ||
+	       end_deleted(p, r->to, it->to);
+}
+
 /* Phase 1 for one item of the snapshot. */
 static int take(struct pull *p, const struct op_reltype *r,
 		const struct lset *l, const struct op_neo4j_pull_item *it)
@@ -297,7 +346,7 @@ static int take(struct pull *p, const struct op_reltype *r,
 	const struct ledge *x = lfind(l, it->uuid);
 	cJSON *props = NULL;
 	int64_t vf, vt;
-	int changed = 0;
+	int changed = 0, kept = 0;
 	int rc = bound(p, r, it, "valid_from", INT64_MIN, &vf);
 
 	if (rc == OUTPOST_OK)
@@ -305,8 +354,11 @@ static int take(struct pull *p, const struct op_reltype *r,
 	if (rc == OUTPOST_OK)
 		rc = props_of(p, r, it, &props);
 	if (rc == OUTPOST_OK && x && same_ends(x, it)) {
-		rc = update(p, r, x, it, vf, vt, props, &changed);
+		rc = update(p, r, x, it, vf, vt, props, &changed, &kept);
 		p->res->rels_changed += changed;
+		p->res->kept += kept;
+	} else if (rc == OUTPOST_OK && !x && stays_out(p, r, it)) {
+		p->res->kept++;
 	} else if (rc == OUTPOST_OK) {
 		uint8_t u[16];
 		uint32_t eid;
@@ -370,6 +422,15 @@ int op_api_neo4j_pull_edges(struct pull *p, size_t i, int phase)
 
 		if (it && same_ends(&l.v[k], it))
 			continue;
+		/* inserted here, not yet pushed (an edge's ends never
+		 * move: ones that differ in Neo4j are Neo4j's) */
+		if (!it && op_api_neo4j_pull_local_insert(
+				   p, op_api_neo4j_pull_pend(p, r->name,
+							     l.v[k].uuid),
+				   l.v[k].uuid)) {
+			p->res->kept++;
+			continue;
+		}
 		rc = write(p, r, 'D', l.v[k].uuid, NULL);
 		if (!it) {
 			p->res->rels_removed++;

@@ -1,6 +1,8 @@
 /* api_neo4j_pull_nodes.c - one label of a pull from Neo4j: its rows made
  * like the snapshot with INSERT, UPDATE and DELETE on the label's table,
- * so the capture triggers log each change as any local write. Values
+ * so the capture triggers log each change as any local write, except
+ * where a local change not yet pushed to Neo4j wins (column by column;
+ * api_neo4j_pull_rule.c). Values
  * come from Neo4j's JSON by the column's type (sync/PROTOCOL.md "Neo4j",
  * "Pull"); a value that does not fit is refused, naming label, uuid and
  * property. Password and encrypted columns are not mirrored, so not
@@ -318,8 +320,36 @@ static int compare(struct pull *p, const struct op_table *t,
 	return rc;
 }
 
+/* Clear from diff the columns whose local change not yet pushed wins
+ * over item it (sync/PROTOCOL.md "Pull"): 1 if one did. */
+static int keep_local(const struct op_table *t, const struct pend *d,
+		      const struct op_neo4j_pull_item *it, unsigned char *diff)
+{
+	size_t i;
+	int kept = 0;
+
+	for (i = 0; d && i < t->ncols; i++)
+		if (diff[i] &&
+		    op_api_neo4j_pull_local_col(d, it, t->cols[i].name)) {
+			diff[i] = 0;
+			kept = 1;
+		}
+	return kept;
+}
+
+static int any(const unsigned char *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i])
+			return 1;
+	return 0;
+}
+
 /* The local rows against the snapshot: what to update or delete in
- * *out (n of them), and seen[k] for each snapshot item found. */
+ * *out (n of them), and seen[k] for each snapshot item found. A local
+ * change not yet pushed that wins is left alone (counted kept). */
 static int survey(struct pull *p, const struct op_table *t,
 		  const struct op_neo4j_pull_set *set, unsigned char *seen,
 		  struct todo **out, size_t *n)
@@ -342,6 +372,7 @@ static int survey(struct pull *p, const struct op_table *t,
 	while (rc == OUTPOST_OK && (rc = op_rel_step(st, &p->db->err)) == OP_ROW) {
 		const char *id = op_rel_col_text(st, (int)t->pk);
 		const struct op_neo4j_pull_item *it;
+		const struct pend *pd;
 		struct todo d;
 		uint8_t u[16];
 
@@ -351,12 +382,24 @@ static int survey(struct pull *p, const struct op_table *t,
 		memset(&d, 0, sizeof(d));
 		op_uuid_format(d.uuid, u);
 		it = op_api_neo4j_pull_find(set, d.uuid);
+		pd = op_api_neo4j_pull_pend(p, t->name, d.uuid);
 		if (it) {
 			seen[it - set->v] = 1;
 			rc = compare(p, t, st, it, &d.diff);
+			if (rc == OUTPOST_OK && d.diff &&
+			    keep_local(t, pd, it, d.diff)) {
+				p->res->kept++;
+				if (!any(d.diff, t->ncols)) {
+					op_free(d.diff);
+					d.diff = NULL;
+				}
+			}
 			if (rc != OUTPOST_OK || !d.diff)
 				continue;
 			d.it = it;
+		} else if (op_api_neo4j_pull_local_insert(p, pd, d.uuid)) {
+			p->res->kept++; /* inserted here, not yet pushed */
+			continue;
 		}
 		if (*n == cap) {
 			struct todo *v;
@@ -420,11 +463,19 @@ int op_api_neo4j_pull_nodes(struct pull *p, size_t i)
 			p->res->nodes_removed++;
 		}
 	}
-	for (k = 0; rc == OUTPOST_OK && k < set->n; k++)
-		if (!seen[k]) {
-			rc = insert(p, t, &set->v[k]);
-			p->res->nodes_new++;
+	for (k = 0; rc == OUTPOST_OK && k < set->n; k++) {
+		if (seen[k])
+			continue;
+		/* deleted here, not yet pushed, newer than Neo4j's row */
+		if (op_api_neo4j_pull_local_delete(
+			    op_api_neo4j_pull_pend(p, t->name, set->v[k].uuid),
+			    &set->v[k])) {
+			p->res->kept++;
+			continue;
 		}
+		rc = insert(p, t, &set->v[k]);
+		p->res->nodes_new++;
+	}
 	if (rc == OUTPOST_OK) {
 		undeclared(p, t, set);
 		p->res->nodes += (long long)set->n;

@@ -284,6 +284,10 @@ void op_neo4j_cypher_pull_page(struct op_buf *b, const char *name,
 	op_buf_adds(b, "ORDER BY n.uuid LIMIT $limit");
 }
 
+const char op_neo4j_cypher_pull_tombs[] =
+	"MATCH (t:`" NEO4J_TOMB_LABEL "`) WHERE t.clk >= $min AND t.uuid > "
+	"$after RETURN t.uuid, t.clk ORDER BY t.uuid LIMIT $limit";
+
 /* op_neo4j_cypher_all's list while it grows. */
 struct all {
 	char **v;
@@ -359,11 +363,13 @@ int op_neo4j_cypher_all(char ***out, size_t *n, const struct op_schema *s,
 	const char *fixed[] = {op_neo4j_cypher_meta_get,
 			       op_neo4j_cypher_meta_set,
 			       major >= 4 ? op_neo4j_cypher_constraints_5
-					  : op_neo4j_cypher_constraints_3};
+					  : op_neo4j_cypher_constraints_3,
+			       op_neo4j_cypher_pull_tombs};
 	size_t i, k;
 	int rc = OUTPOST_OK;
 
-	for (i = 0; rc == OUTPOST_OK && i < 3; i++) {
+	for (i = 0; rc == OUTPOST_OK && i < sizeof(fixed) / sizeof(*fixed);
+	     i++) {
 		struct op_buf b = {0};
 
 		op_buf_adds(&b, fixed[i]);

@@ -1,6 +1,8 @@
 /* neo4j_pull.c - the Neo4j side of a snapshot pull (sink_neo4j_pull.h):
  * give uuids to what was authored by hand, then read a label's nodes or
- * a type's relationships in pages keyed on uuid. Every value is a
+ * a type's relationships in pages keyed on uuid, with the clocks pushes
+ * left on them, and the tombstones recent enough to matter to the local
+ * inserts not yet pushed. Every value is a
  * parameter; a label or type is checked ([A-Za-z0-9_], op_neo4j_name_
  * check) and backtick-quoted. Reads and the uuid write-back are
  * idempotent (SET only WHERE uuid IS NULL), so the client's retries are
@@ -29,6 +31,8 @@ void op_neo4j_pull_set_free(struct op_neo4j_pull_set *s)
 		op_free(s->v[i].from);
 		op_free(s->v[i].to);
 		cJSON_Delete(s->v[i].props);
+		op_free(s->v[i].clk);
+		cJSON_Delete(s->v[i].clocks);
 	}
 	if (s) {
 		op_free(s->v);
@@ -228,33 +232,10 @@ int op_neo4j_pull_assign(struct op_neo4j_pull *p, int is_type,
 	return rc;
 }
 
-/* props without uuid and outpost's own; big integers as digit text. */
-static cJSON *user_props(const cJSON *in)
+void op_neo4j_pull_clock(char out[OP_NEO4J_PULL_CLOCK + 1], uint64_t hlc,
+			 const uint8_t site[16])
 {
-	cJSON *o = cJSON_CreateObject();
-	const cJSON *v;
-
-	cJSON_ArrayForEach(v, in)
-	{
-		const char *typ = cJSON_GetStringValue(
-			cJSON_GetObjectItemCaseSensitive(v, "$type"));
-		cJSON *copy;
-
-		if (!o || !v->string || !strcmp(v->string, "uuid") ||
-		    !strncmp(v->string, "_outpost", 8))
-			continue;
-		if (typ && !strcmp(typ, "Integer"))
-			copy = cJSON_CreateString(cJSON_GetStringValue(
-				cJSON_GetObjectItemCaseSensitive(v, "_value")));
-		else
-			copy = cJSON_Duplicate(v, 1);
-		if (!copy || !cJSON_AddItemToObject(o, v->string, copy)) {
-			cJSON_Delete(copy);
-			cJSON_Delete(o);
-			return NULL;
-		}
-	}
-	return o;
+	op_neo4j_clock(out, hlc, site);
 }
 
 static char *dup_str(const cJSON *v)
@@ -264,9 +245,63 @@ static char *dup_str(const cJSON *v)
 	return s ? op_strdup(s) : NULL;
 }
 
-/* Append one answer row: [uuid, props] or [uuid, from, to, props]. */
+/* in's properties into it: the user's (not uuid, not outpost's own; big
+ * integers as digit text) in props, the row clock in clk, the
+ * properties' clocks in clocks. OUTPOST_ENOMEM. */
+static int split_props(struct op_neo4j_pull_item *it, const cJSON *in)
+{
+	static const char clk[] = NEO4J_CLK;
+	const size_t n = sizeof(clk) - 1;
+	const cJSON *v;
+
+	if (!(it->props = cJSON_CreateObject()) ||
+	    !(it->clocks = cJSON_CreateObject()))
+		return OUTPOST_ENOMEM;
+	cJSON_ArrayForEach(v, in)
+	{
+		const char *typ = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(v, "$type"));
+		cJSON *copy;
+
+		if (!v->string || !strcmp(v->string, "uuid"))
+			continue;
+		if (!strcmp(v->string, clk)) {
+			if (cJSON_IsString(v) && !it->clk &&
+			    !(it->clk = dup_str(v)))
+				return OUTPOST_ENOMEM;
+			continue;
+		}
+		if (!strncmp(v->string, clk, n) && v->string[n] == '_') {
+			if (cJSON_IsString(v) &&
+			    !cJSON_AddStringToObject(it->clocks,
+						     v->string + n + 1,
+						     v->valuestring))
+				return OUTPOST_ENOMEM;
+			continue;
+		}
+		if (!strncmp(v->string, "_outpost", 8))
+			continue;
+		if (typ && !strcmp(typ, "Integer"))
+			copy = cJSON_CreateString(cJSON_GetStringValue(
+				cJSON_GetObjectItemCaseSensitive(v, "_value")));
+		else
+			copy = cJSON_Duplicate(v, 1);
+		if (!copy || !cJSON_AddItemToObject(it->props, v->string,
+						    copy)) {
+			cJSON_Delete(copy);
+			return OUTPOST_ENOMEM;
+		}
+	}
+	return OUTPOST_OK;
+}
+
+/* What an answer row is: [uuid, props] (a node), [uuid, from, to,
+ * props] (a relationship), [uuid, clk] (a tombstone). */
+enum row_kind { ROW_NODE, ROW_REL, ROW_TOMB };
+
+/* Append one answer row of kind k. */
 static int add_item(struct op_neo4j_pull_set *s, const cJSON *row,
-		    int is_type)
+		    enum row_kind k)
 {
 	struct op_neo4j_pull_item *it;
 
@@ -281,34 +316,33 @@ static int add_item(struct op_neo4j_pull_set *s, const cJSON *row,
 	}
 	it = &s->v[s->n];
 	memset(it, 0, sizeof(*it));
-	it->uuid = dup_str(cJSON_GetArrayItem(row, 0));
-	if (is_type) {
+	s->n++; /* freed with the set, whole or not */
+	if (!(it->uuid = dup_str(cJSON_GetArrayItem(row, 0))))
+		return OUTPOST_ENOMEM;
+	if (k == ROW_TOMB) {
+		const cJSON *c = cJSON_GetArrayItem(row, 1);
+
+		if (cJSON_IsString(c) && !(it->clk = dup_str(c)))
+			return OUTPOST_ENOMEM;
+		return OUTPOST_OK;
+	}
+	if (k == ROW_REL) {
 		it->from = dup_str(cJSON_GetArrayItem(row, 1));
 		it->to = dup_str(cJSON_GetArrayItem(row, 2));
 	}
-	it->props = user_props(cJSON_GetArrayItem(row, is_type ? 3 : 1));
-	s->n++; /* freed with the set, whole or not */
-	return it->uuid && it->props ? OUTPOST_OK : OUTPOST_ENOMEM;
+	return split_props(it, cJSON_GetArrayItem(row, k == ROW_REL ? 3 : 1));
 }
 
-int op_neo4j_pull_read(struct op_neo4j_pull *p, int is_type,
-		       const char *name, const char *from, const char *to,
-		       struct op_neo4j_pull_set *out)
+/* Every page of query (parameters $after, $limit and, when min is not
+ * NULL, $min) into *out. */
+static int read_pages(struct op_neo4j_pull *p, const char *query,
+		      const char *min, enum row_kind k, const char *what,
+		      struct op_neo4j_pull_set *out)
 {
-	struct op_buf q = {0};
 	char *after = op_strdup("");
 	size_t got;
-	int rc = name_ok(p, name, is_type);
+	int rc = after ? OUTPOST_OK : OUTPOST_ENOMEM;
 
-	op_neo4j_pull_set_free(out);
-	if (rc == OUTPOST_OK && is_type &&
-	    ((rc = name_ok(p, from, 0)) != OUTPOST_OK ||
-	     (rc = name_ok(p, to, 0)) != OUTPOST_OK))
-		return rc;
-	op_neo4j_cypher_pull_page(&q, name, is_type ? from : NULL,
-				  is_type ? to : NULL);
-	if (q.oom || !after)
-		rc = OUTPOST_ENOMEM;
 	do {
 		struct op_neo4j_result *res = NULL;
 		const struct op_neo4j_table *t = NULL;
@@ -320,16 +354,15 @@ int op_neo4j_pull_read(struct op_neo4j_pull *p, int is_type,
 		    (!params ||
 		     !cJSON_AddStringToObject(params, "after", after) ||
 		     !cJSON_AddNumberToObject(params, "limit",
-					      (double)p->page)))
+					      (double)p->page) ||
+		     (min && !cJSON_AddStringToObject(params, "min", min))))
 			rc = OUTPOST_ENOMEM;
 		if (rc == OUTPOST_OK)
-			rc = run1(p, op_buf_str(&q), params, &res, &t,
-				  is_type ? "read relationships"
-					  : "read nodes");
+			rc = run1(p, query, params, &res, &t, what);
 		if (rc == OUTPOST_OK)
 			cJSON_ArrayForEach(row, t->rows)
 			{
-				if ((rc = add_item(out, row, is_type)) != 0)
+				if ((rc = add_item(out, row, k)) != 0)
 					break;
 				got++;
 			}
@@ -344,6 +377,38 @@ int op_neo4j_pull_read(struct op_neo4j_pull *p, int is_type,
 	if (rc == OUTPOST_ENOMEM)
 		fail(p, rc, "");
 	op_free(after);
+	return rc;
+}
+
+int op_neo4j_pull_read(struct op_neo4j_pull *p, int is_type,
+		       const char *name, const char *from, const char *to,
+		       struct op_neo4j_pull_set *out)
+{
+	struct op_buf q = {0};
+	int rc = name_ok(p, name, is_type);
+
+	op_neo4j_pull_set_free(out);
+	if (rc == OUTPOST_OK && is_type &&
+	    ((rc = name_ok(p, from, 0)) != OUTPOST_OK ||
+	     (rc = name_ok(p, to, 0)) != OUTPOST_OK))
+		return rc;
+	op_neo4j_cypher_pull_page(&q, name, is_type ? from : NULL,
+				  is_type ? to : NULL);
+	if (rc == OUTPOST_OK && q.oom)
+		rc = fail(p, OUTPOST_ENOMEM, "");
+	if (rc == OUTPOST_OK)
+		rc = read_pages(p, op_buf_str(&q), NULL,
+				is_type ? ROW_REL : ROW_NODE,
+				is_type ? "read relationships" : "read nodes",
+				out);
 	op_buf_free(&q);
 	return rc;
+}
+
+int op_neo4j_pull_tombs(struct op_neo4j_pull *p, const char *min,
+			struct op_neo4j_pull_set *out)
+{
+	op_neo4j_pull_set_free(out);
+	return read_pages(p, op_neo4j_cypher_pull_tombs, min, ROW_TOMB,
+			  "read tombstones", out);
 }

@@ -69,6 +69,9 @@ void op_neo4j_cypher_pull_set(struct op_buf *b, int is_type,
 			      const char *name);
 void op_neo4j_cypher_pull_page(struct op_buf *b, const char *name,
 			       const char *from, const char *to);
+/* One page of the tombstones whose clock is at least $min, by uuid
+ * ($after, $limit): [uuid, clk]. */
+extern const char op_neo4j_cypher_pull_tombs[];
 
 /* Uniqueness of label.prop in the server's syntax (major version: 3, 4
  * use ON ... ASSERT; 5 and later, and 4.4, FOR ... REQUIRE with IF NOT

@@ -10,6 +10,7 @@
 #define OP_SINK_NEO4J_PULL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -21,16 +22,29 @@
  * way and done again gives the same uuid. */
 #define OP_NEO4J_PULL_NS "neo4j"
 
+/* A clock as the mirror keeps it (sync/PROTOCOL.md "Neo4j", "Clocks"):
+ * 20 decimal digits of hlc and 32 hex digits of site, so text order
+ * (strcmp) is clock order. */
+#define OP_NEO4J_PULL_CLOCK 52
+void op_neo4j_pull_clock(char out[OP_NEO4J_PULL_CLOCK + 1], uint64_t hlc,
+			 const uint8_t site[16]);
+
 /* One node or relationship of a snapshot. uuid as Neo4j holds it
  * (checked and normalised by the store); from and to: the uuids of a
  * relationship's ends ("" for a node, NULL when the end has none);
  * props: every property but uuid and outpost's own (_outpost*), as
  * Neo4j answered them, except that an integer beyond 2^53 is a string
- * of its decimal digits. */
+ * of its decimal digits. The clocks a push left: clk the row clock
+ * (_outpost_clk; NULL when none, e.g. authored by hand), clocks an
+ * object of property name -> its own clock (_outpost_clk_<name>) for
+ * those that have one. In a set of tombstones (op_neo4j_pull_tombs):
+ * uuid and clk only. */
 struct op_neo4j_pull_item {
 	char *uuid;
 	char *from, *to;
 	cJSON *props;
+	char *clk;
+	cJSON *clocks;
 };
 
 /* A snapshot of one label or type, items in the order Neo4j sorted the
@@ -65,6 +79,14 @@ int op_neo4j_pull_assign(struct op_neo4j_pull *p, int is_type,
 int op_neo4j_pull_read(struct op_neo4j_pull *p, int is_type,
 		       const char *name, const char *from, const char *to,
 		       struct op_neo4j_pull_set *out);
+
+/* The tombstones (:_outpost_tomb {uuid, clk}) whose clock is at least
+ * min (clock text), whatever their label or type, paged by uuid, into
+ * *out (emptied first; free with op_neo4j_pull_set_free either way):
+ * what a push of a delete left, so an insert older than it is not
+ * sent again. */
+int op_neo4j_pull_tombs(struct op_neo4j_pull *p, const char *min,
+			struct op_neo4j_pull_set *out);
 
 /* The last failure's message, and whether it may pass by itself (the
  * network, the server's load). Borrowed until the next call. */

@@ -337,3 +337,11 @@ TEST(neo4j_sink_faults, auth_database)
 TEST(neo4j_sink_real, refused)
 TEST(neo4j_sink_real, down)
 TEST(neo4j_sink_real, big_ints)
+
+/* neo4j_pull_pending: a pull from Neo4j keeps local changes not yet
+ * pushed there where the next push would take them (t_neo4j_pull_pending.c) */
+TEST(neo4j_pull_pending, nodes)
+TEST(neo4j_pull_pending, edges)
+TEST(neo4j_pull_pending, clocks)
+TEST(neo4j_pull_pending, first)
+TEST(neo4j_pull_pending, import)

@@ -94,7 +94,13 @@ static const struct {
 		 "Make the store's nodes of labels L and relationships of "
 		 "types T what the\nNeo4j mirror (remote set --neo4j) holds: "
 		 "new ones inserted, changed values\nupdated, ones Neo4j no "
-		 "longer has deleted, each change in the change log.\nNodes "
+		 "longer has deleted, each change in the change log.\nA "
+		 "local change not yet pushed to Neo4j (sync) is kept where "
+		 "it is newer\nthan what Neo4j holds for that property or "
+		 "relationship (by the clocks\npushes leave there; a value "
+		 "edited by hand has none): an update, a node\nor "
+		 "relationship made here, one deleted here. The next sync "
+		 "sends it.\nNodes "
 		 "and relationships without a uuid get a deterministic one, "
 		 "written back\nto Neo4j. Undeclared properties are skipped "
 		 "(counted). Names must be the\nschema's. --page: rows per "
@@ -378,6 +384,10 @@ static int cmd_pull(outpost *db, int argc, char **argv)
 		if (r.uuids_assigned)
 			printf("uuids given in neo4j: %lld\n",
 			       r.uuids_assigned);
+		if (r.kept)
+			printf("kept local changes not yet pushed to neo4j: "
+			       "%lld nodes or relationships (sync sends "
+			       "them)\n", r.kept);
 		if (r.skipped)
 			fprintf(stderr, "warning: %lld undeclared properties "
 				"skipped (first: %s)\n", r.skipped,
