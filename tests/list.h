@@ -345,3 +345,7 @@ TEST(neo4j_pull_pending, edges)
 TEST(neo4j_pull_pending, clocks)
 TEST(neo4j_pull_pending, first)
 TEST(neo4j_pull_pending, import)
+
+/* neo4j_converge: the Neo4j mirror of three devices converges with
+ * central after random edits and syncs (t_neo4j_converge.c) */
+TEST(neo4j_converge, with_central)
