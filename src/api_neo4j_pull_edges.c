@@ -76,14 +76,24 @@ static void lset_free(struct lset *l)
 	op_free(l->v);
 }
 
+static int ledge_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ledge *)a)->uuid,
+		      ((const struct ledge *)b)->uuid);
+}
+
+/* The local edge of that uuid (l sorted by uuid once collected: a pull
+ * of a large graph looks up every relationship of the snapshot). */
 static const struct ledge *lfind(const struct lset *l, const char *uuid)
 {
-	size_t i;
+	struct ledge key;
+	size_t n = strlen(uuid);
 
-	for (i = 0; i < l->n; i++) /* small sets; a pull is rare */
-		if (!strcmp(l->v[i].uuid, uuid))
-			return &l->v[i];
-	return NULL;
+	if (n >= sizeof(key.uuid))
+		return NULL;
+	memcpy(key.uuid, uuid, n + 1);
+	return l->n ? bsearch(&key, l->v, l->n, sizeof(*l->v), ledge_cmp)
+		    : NULL;
 }
 
 /* Log one change of type r and apply it to the graph. */
@@ -413,6 +423,8 @@ int op_api_neo4j_pull_edges(struct pull *p, size_t i, int phase)
 	l.type = type;
 	if (rc == OUTPOST_OK)
 		rc = op_adj_edges_each(p->t, collect, &l, &p->db->err);
+	if (rc == OUTPOST_OK && l.n > 1)
+		qsort(l.v, l.n, sizeof(*l.v), ledge_cmp);
 	if (rc == OUTPOST_ECORRUPT)
 		op_err_set(&p->db->err, rc, "graph store: an edge names a node "
 			   "that is not there (run outpost graph verify)");
