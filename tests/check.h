@@ -108,6 +108,8 @@ int t_first_text(void *ctx, int n, const char *const *names,
 const char *t_text(outpost *db, const char *sql, char out[T_TEXT_MAX]);
 /* One integer from a SQL query, or -1 on error. */
 long long t_int(outpost *db, const char *sql);
+/* How many edges of type (NULL: any) the graph holds, or -1 on error. */
+long long t_edges(outpost *db, const char *type);
 
 /* splitmix64: small, seedable, the same sequence everywhere (the crash
  * tests draw their writes and kill times from it). */

@@ -150,6 +150,23 @@ long long t_int(outpost *db, const char *sql)
 	return v;
 }
 
+static int count_edge(void *ctx, const outpost_edge_info *e)
+{
+	(void)e;
+	(*(long long *)ctx)++;
+	return 0;
+}
+
+long long t_edges(outpost *db, const char *type)
+{
+	long long n = 0;
+
+	return outpost_graph_edges_each(db, type, count_edge, &n) ==
+			       OUTPOST_OK
+		       ? n
+		       : -1;
+}
+
 uint64_t t_rng_next(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);

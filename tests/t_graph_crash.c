@@ -714,23 +714,6 @@ static int run_faulted(struct t *t, const char *fault, int what,
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static int count_edges(void *ctx, const outpost_edge_info *e)
-{
-	(void)e;
-	++*(long long *)ctx;
-	return 0;
-}
-
-static long long edges_of(outpost *db, const char *type)
-{
-	long long n = 0;
-
-	return outpost_graph_edges_each(db, type, count_edges, &n) ==
-			       OUTPOST_OK
-		       ? n
-		       : -1;
-}
-
 /* Where LMDB stands against the log: applied_seq - last_seq. */
 static long long graph_lead(outpost *db)
 {
@@ -832,14 +815,14 @@ static void fault_import(struct t *t)
 	CHECK_EQ(exit_status, FAULT_EXIT);
 	CHECK_OK(db, open_dir(&db, t, "store", 1));
 	CHECK_EQ(graph_lead(db), 1); /* the marker's seq, never logged */
-	CHECK_EQ(edges_of(db, NULL), 1 + FAULT_EDGES + 1);
+	CHECK_EQ(t_edges(db, NULL), 1 + FAULT_EDGES + 1);
 	outpost_close(db);
 	CHECK_OK(db, open_dir(&db, t, "store", 0));
 	CHECK_EQ(graph_lead(db), 0);
 	check_verify(t, db);
 	CHECK_EQ(t_int(db, "SELECT count(*) FROM N WHERE name LIKE 'imp%'"), 0);
 	CHECK_EQ(t_int(db, "SELECT count(*) FROM N"), NODES);
-	CHECK_EQ(edges_of(db, NULL), 1);
+	CHECK_EQ(t_edges(db, NULL), 1);
 	CHECK_EQ(t_int(db, "SELECT count(*) FROM _outpost_changes WHERE tbl = "
 			   "'_outpost_import'"),
 		 0);
@@ -848,8 +831,8 @@ static void fault_import(struct t *t)
 	check_verify(t, db);
 	CHECK_EQ(t_int(db, "SELECT count(*) FROM N WHERE name LIKE 'imp%'"),
 		 FAULT_NODES);
-	CHECK_EQ(edges_of(db, "R"), 1 + FAULT_EDGES);
-	CHECK_EQ(edges_of(db, "P"), 1);
+	CHECK_EQ(t_edges(db, "R"), 1 + FAULT_EDGES);
+	CHECK_EQ(t_edges(db, "P"), 1);
 	CHECK_EQ(t_int(db, "SELECT count(*) FROM _outpost_changes WHERE tbl = "
 			   "'_outpost_import'"),
 		 1);
@@ -949,7 +932,7 @@ static void time_import(struct t *t, const char *const *files,
 		return;
 	CHECK_OK(db, open_dir(&db, t, "probe", 0));
 	CHECK_EQ(t_int(db, "SELECT count(*) FROM N"), IMP_NODES);
-	CHECK_EQ(edges_of(db, "R"), IMP_EDGES);
+	CHECK_EQ(t_edges(db, "R"), IMP_EDGES);
 	outpost_close(db);
 }
 
@@ -964,7 +947,7 @@ static void check_import(struct t *t, outpost *db, int *landed)
 	logged = t_int(db, "SELECT count(*) FROM _outpost_changes WHERE tbl = "
 			   "'_outpost_import'");
 	rows = t_int(db, "SELECT count(*) FROM N");
-	edges = edges_of(db, NULL);
+	edges = t_edges(db, NULL);
 	*landed = logged == 1;
 	if (!(logged == 1 && rows == IMP_NODES && edges == IMP_EDGES) &&
 	    !(logged == 0 && rows == 0 && edges == 0))

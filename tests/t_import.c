@@ -776,22 +776,6 @@ void test_import_full_map_grows(struct t *t)
 	outpost_close(db);
 }
 
-static int count_edge(void *ctx, const outpost_edge_info *e)
-{
-	(void)e;
-	(*(long long *)ctx)++;
-	return 0;
-}
-
-static long long edge_count(outpost *db)
-{
-	long long n = 0;
-
-	return outpost_graph_edges_each(db, NULL, count_edge, &n) == OUTPOST_OK
-		       ? n
-		       : -1;
-}
-
 /* An acyclic type: an import whose edges close a cycle, alone or with
  * edges already in the store, is refused naming the cycle by import ids,
  * and nothing of it stays. */
@@ -806,7 +790,7 @@ void test_import_acyclic_cycle_refused(struct t *t)
 				     "b1,b2,PRE\nb2,b3,PRE\n") == 0);
 	CHECK_OK(db, outpost_import(db, NULL, 0, ef1, 1, NULL));
 	snapshot(before, sizeof(before), db);
-	CHECK_EQ(edge_count(db), 6);
+	CHECK_EQ(t_edges(db, NULL), 6);
 	CHECK(put(e2, t, "pre2.csv", ":START_ID,:END_ID,:TYPE\n"
 				     "b1,b3,PRE\nb3,b1,PRE\n") == 0);
 	CHECK_RC(outpost_import(db, NULL, 0, ef2, 1, NULL), OUTPOST_EREFUSED);
@@ -817,7 +801,7 @@ void test_import_acyclic_cycle_refused(struct t *t)
 	CHECK_HAS(outpost_errmsg(db), " -> ");
 	snapshot(after, sizeof(after), db);
 	CHECK_STR(after, before);
-	CHECK_EQ(edge_count(db), 6);
+	CHECK_EQ(t_edges(db, NULL), 6);
 	{
 		char *report = NULL;
 
@@ -844,7 +828,7 @@ void test_import_acyclic_cycle_named_by_ids(struct t *t)
 				      "close the cycle x -> y -> z -> x");
 	CHECK_EQ(t_int(db, "SELECT count(*) FROM Point"), 0);
 	CHECK_EQ(t_int(db, "SELECT count(*) FROM _outpost_changes"), 0);
-	CHECK_EQ(edge_count(db), 0);
+	CHECK_EQ(t_edges(db, NULL), 0);
 	CHECK(put(e, t, "e.csv", ":START_ID,:END_ID,:TYPE\nx,x,PRE\n") == 0);
 	CHECK_RC(outpost_import(db, nf, 1, ef, 1, NULL), OUTPOST_EREFUSED);
 	CHECK_STR(outpost_errmsg(db), "PRE is acyclic, and the relationships "
@@ -862,12 +846,12 @@ void test_import_again_is_idempotent(struct t *t)
 
 	CHECK(db);
 	snapshot(before, sizeof(before), db);
-	CHECK_EQ(edge_count(db), 4);
+	CHECK_EQ(t_edges(db, NULL), 4);
 	t_path(p, t, "base_points.csv");
 	t_path(c, t, "base_cities.csv");
 	t_path(e, t, "base_edges.csv");
 	CHECK_OK(db, outpost_import(db, nf, 2, ef, 1, NULL));
-	CHECK_EQ(edge_count(db), 4);
+	CHECK_EQ(t_edges(db, NULL), 4);
 	snapshot(after, sizeof(after), db);
 	/* Only the log grew: one more import entry. */
 	CHECK_HAS(before, "log 1,");

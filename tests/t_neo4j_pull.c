@@ -29,23 +29,6 @@ static int cli_store(struct t *t, char dir[512])
 		    t_neo4j_url(), pw);
 }
 
-static int count_edge(void *ctx, const outpost_edge_info *e)
-{
-	(void)e;
-	(*(long long *)ctx)++;
-	return 0;
-}
-
-static long long edges(outpost *db, const char *type)
-{
-	long long n = 0;
-
-	return outpost_graph_edges_each(db, type, count_edge, &n) ==
-			       OUTPOST_OK
-		       ? n
-		       : -1;
-}
-
 static int count_change(void *ctx, const outpost_change *c)
 {
 	(void)c;
@@ -108,7 +91,7 @@ void test_neo4j_pull_cli(struct t *t)
 			 "WHERE id = '" P("02") "'", text),
 		  "cat71[\"x\",\"y\"]");
 	CHECK_EQ(t_int(db, "SELECT count(*) FROM Topic"), 2);
-	CHECK_EQ(edges(db, "ABOUT"), 2);
+	CHECK_EQ(t_edges(db, "ABOUT"), 2);
 	/* through the change log */
 	CHECK_EQ(logged(db, "Word", 'I'), 2);
 	CHECK_EQ(logged(db, "ABOUT", 'I'), 2);
@@ -135,7 +118,7 @@ void test_neo4j_pull_cli(struct t *t)
 	CHECK_EQ(outpost_open(&db, dir, NULL), OUTPOST_OK);
 	CHECK_STR(t_text(db, "SELECT group_concat(word || rank || ok) FROM "
 			 "Word", text), "cat90");
-	CHECK_EQ(edges(db, "ABOUT"), 1);
+	CHECK_EQ(t_edges(db, "ABOUT"), 1);
 	CHECK_EQ(logged(db, "Word", 'U'), 1);
 	CHECK_EQ(logged(db, "Word", 'D'), 1);
 	CHECK_EQ(logged(db, "ABOUT", 'U'), 1);

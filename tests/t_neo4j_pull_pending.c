@@ -192,23 +192,6 @@ static const char *edge(outpost *db, const char *type, const char *uuid,
 	return q->text;
 }
 
-static int count_edge(void *ctx, const outpost_edge_info *e)
-{
-	(void)e;
-	(*(long long *)ctx)++;
-	return 0;
-}
-
-static long long edges(outpost *db, const char *type)
-{
-	long long n = 0;
-
-	return outpost_graph_edges_each(db, type, count_edge, &n) ==
-			       OUTPOST_OK
-		       ? n
-		       : -1;
-}
-
 /* A statement for Neo4j from a format (uuids into string literals). */
 static void stmt(char out[1024], const char *fmt, va_list ap)
 {
@@ -411,7 +394,7 @@ void test_neo4j_pull_pending_edges(struct t *t)
 	CHECK_OK(db, change(db, n1, NULL, T2031));
 	CHECK_OK(db, add(db, "ABOUT", W("23"), W("31"), "{\"weight\": 4}",
 			 NULL, NULL, e4));
-	CHECK_EQ(edges(db, "ABOUT"), 4);
+	CHECK_EQ(t_edges(db, "ABOUT"), 4);
 	/* in Neo4j: by hand another property of e1, the same of e3 and
 	 * n1's valid_to; another device's newer weight of e6 */
 	CHECK_EQ(n4(t, "MATCH ()-[e:ABOUT {uuid: '%s'}]->() SET e.note = "
@@ -432,7 +415,7 @@ void test_neo4j_pull_pending_edges(struct t *t)
 	CHECK_EQ(r.rels_changed, 2); /* e1's note, e6's weight */
 	CHECK_EQ(r.rels_new + r.rels_removed, 0);
 	CHECK_EQ(r.nodes_new + r.nodes_changed + r.nodes_removed, 0);
-	CHECK_EQ(edges(db, "ABOUT"), 4);
+	CHECK_EQ(t_edges(db, "ABOUT"), 4);
 	CHECK_STR(edge(db, "ABOUT", e1, &q), "{\"weight\":0.75,\"note\":\"b\"} ..");
 	CHECK_STR(edge(db, "ABOUT", e2, &q), "");
 	CHECK_STR(edge(db, "ABOUT", e3, &q), "{\"weight\":2,\"note\":\"here\"} ..");
