@@ -9,6 +9,7 @@
  * the write tried again; if only LMDB's commit fails, the change is
  * already durable and the next catch-up applies it. */
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 #include <cjson/cJSON.h>
 
@@ -50,6 +51,18 @@ static int check_props(struct ew *w, const char *props, cJSON **out)
 			if (strcmp(w->r->props[i].name, p->string) == 0)
 				break;
 		op_show(shown, sizeof(shown), p->string);
+		/* From 2^53 on the parsed double may not be the integer
+		 * written (2^53 + 1 reads as 2^53): refused rather than
+		 * stored rounded. */
+		if (i < w->r->nprops && w->r->props[i].type == OP_T_INTEGER &&
+		    cJSON_IsNumber(p) &&
+		    fabs(p->valuedouble) >= 9007199254740992.0) {
+			cJSON_Delete(o);
+			return op_err_set(&w->db->err, OUTPOST_EMISUSE,
+					  "edge property \"%s\": an integer "
+					  "beyond 2^53 - 1 (9007199254740991) "
+					  "is not exact in JSON", shown);
+		}
 		if (i == w->r->nprops || !op_schema_json_fits(p, w->r->props[i].type)) {
 			int rc = op_err_set(&w->db->err, OUTPOST_EMISUSE,
 					    "edge property \"%s\": %s", shown,

@@ -411,7 +411,8 @@ void test_edges_applier_skips_plain_tables(struct t *t)
 
 /* Edge properties keep their numbers exactly, in the store and in the log
  * (cJSON's printer kept 15 digits: 2^53 - 1 became 9.00719925474099e+15
- * and 0.1 + 0.2 became 0.3); an integer property past int64 is refused. */
+ * and 0.1 + 0.2 became 0.3); an integer property past 2^53, which its
+ * JSON number cannot carry exactly, is refused. */
 void test_edges_numbers_exact(struct t *t)
 {
 	outpost *db = edge_store(t);
@@ -437,10 +438,15 @@ void test_edges_numbers_exact(struct t *t)
 			     buf),
 		  "{\"weight\":0.30000000000000004,\"n\":9007199254740991} "
 		  "{\"n\":-9007199254740991,\"weight\":1e-300}");
+	u.properties = "{\"n\": 9007199254740993}";
+	CHECK_RC(outpost_graph_edge_update(db, id, &u), OUTPOST_EMISUSE);
+	CHECK_STR(outpost_errmsg(db), "edge property \"n\": an integer "
+				      "beyond 2^53 - 1 (9007199254740991) is "
+				      "not exact in JSON");
 	u.properties = "{\"n\": 9223372036854775808}";
 	CHECK_RC(outpost_graph_edge_update(db, id, &u), OUTPOST_EMISUSE);
-	CHECK_STR(outpost_errmsg(db), "edge property \"n\": wrong type of "
-				      "value");
+	u.properties = "{\"n\": -9007199254740992}";
+	CHECK_RC(outpost_graph_edge_update(db, id, &u), OUTPOST_EMISUSE);
 	u.properties = "{\"n\": 1e300}";
 	CHECK_RC(outpost_graph_edge_update(db, id, &u), OUTPOST_EMISUSE);
 	outpost_close(db);
