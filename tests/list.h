@@ -216,6 +216,7 @@ TEST(sync_fault, server_restart)
 TEST(central_device, staging_is_owners)
 TEST(central_device, push_unknown_column)
 TEST(central_device, push_first_inserts)
+TEST(central_device, push_rewritten_scope)
 TEST(sync_fault, batch_bytes)
 
 /* neo4j_http: the Neo4j HTTP client against a scripted fake server:

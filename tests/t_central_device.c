@@ -439,3 +439,28 @@ void test_central_device_push_first_inserts(struct t *t)
 }
 #undef F
 #undef SOON
+
+/* A row that something of central's own changes as it goes in (here a
+ * BEFORE INSERT trigger an administrator added) is checked and logged
+ * with its stored scope, not the one its entry names. */
+void test_central_device_push_rewritten_scope(struct t *t)
+{
+	struct tc c;
+	char pw[128], *out = NULL, v[4096];
+
+	if (device_setup(t, &c, "tab-w", pw) != 0)
+		return;
+	CHECK_EQ(t_pg_psql(NULL, c.db, T_PG_ADMIN, NULL,
+			   "CREATE FUNCTION public.to_south() RETURNS trigger "
+			   "LANGUAGE plpgsql AS $$BEGIN NEW.region := 'south'; "
+			   "RETURN NEW; END$$; CREATE TRIGGER to_south BEFORE "
+			   "INSERT ON ledger FOR EACH ROW EXECUTE FUNCTION "
+			   "public.to_south()"), 0);
+	CHECK_EQ(dev_push(&out, &c, pw, "(1, 1, 'ledger', 'I', "
+			  "'0190a000-0000-7000-8000-0000000000e1', "
+			  "'{\"region\": \"north\", \"amount\": \"7\"}')", 1), 1);
+	CHECK_HAS(out, "ledger row 0190a000-0000-7000-8000-0000000000e1 is in "
+		  "scope region=south, outside device tab-w's scopes");
+	free(out);
+	CHECK_STR(tc_value(v, &c, "SELECT count(*) FROM ledger"), "0");
+}
