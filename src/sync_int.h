@@ -225,6 +225,10 @@ int op_sync_park_drop(struct sync_ctx *x, const struct op_table *t,
  * with their current values. */
 int op_sync_park_row(struct sync_ctx *x, const struct op_table *t,
 		     const char *id, const struct sync_clock *c);
+/* Before row id of t goes at clock c (sync_cascade.c): the rows the
+ * delete will cascade to park their columns newer than c. */
+int op_sync_park_cascade(struct sync_ctx *x, const struct op_table *t,
+			 const char *id, const struct sync_clock *c);
 /* Parked values newer than c, decoded: *out (op_sync_park_free). */
 struct sync_parked {
 	struct sync_val val;

@@ -282,6 +282,8 @@ static int lww_delete(struct sync_ctx *x, const struct sync_entry *e,
 		if (rc == OUTPOST_OK && r->col_clocks)
 			rc = op_sync_park_row(x, e->t, e->id, &r->c);
 		if (rc == OUTPOST_OK)
+			rc = op_sync_park_cascade(x, e->t, e->id, &r->c);
+		if (rc == OUTPOST_OK)
 			rc = op_sync_row_delete(x, e->t, e->id);
 	} else {
 		rc = op_sync_park_drop(x, e->t, e->id, &r->c);

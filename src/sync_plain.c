@@ -57,6 +57,8 @@ static int central_wins(struct sync_ctx *x, const struct sync_entry *e,
 		return rc;
 	if (e->c->op == 'D') {
 		if (yes)
+			rc = op_sync_park_cascade(x, e->t, e->id, c);
+		if (yes && rc == OUTPOST_OK)
 			rc = op_sync_row_delete(x, e->t, e->id);
 		return yes && rc == OUTPOST_OK
 			       ? op_sync_log(x, e, 'D', NULL, 0, c)

@@ -344,3 +344,48 @@ void test_sync_apply_orphan_set_null(struct t *t)
 	outpost_close(a);
 	outpost_close(b);
 }
+
+/* a deletes a parent, which takes its child; b, having seen neither,
+ * then updates the child. b's update is newer than both deletes, so it
+ * is parked everywhere: on c, which gets it after the deletes, on the
+ * dead row; on b itself, where the parent's delete (sent first, as
+ * central's log has it) cascades to the child: parked before the
+ * cascade takes it, and the child's own delete then finds it gone. */
+void test_sync_apply_cascade_parks(struct t *t)
+{
+	outpost *a = ts_store(t, "a", LEX), *b = ts_store(t, "b", LEX),
+		*c = ts_store(t, "c", LEX);
+	struct ts_batch d = {0};
+	struct op_change x;
+	long long ab = 0, ac = 0, bc = 0;
+	char sa[33];
+
+	CHECK(a && b && c);
+	ts_site(a, sa);
+	CHECK_OK(a, seed(a));
+	CHECK_OK(b, ts_ship(a, b, ab, &ab));
+	CHECK_OK(c, ts_ship(a, c, ac, &ac));
+	CHECK_OK(a, ts_sql(a, "DELETE FROM users WHERE id = '" U1 "'"));
+	CHECK_OK(a, ts_collect(&d, a, ab, sa, &ab));
+	CHECK_EQ(d.n, 2);
+	if (strcmp(d.c[0].table, "users") != 0) { /* the parent's first */
+		x = d.c[0];
+		d.c[0] = d.c[1];
+		d.c[1] = x;
+	}
+	CHECK_STR(d.c[0].table, "users");
+	t_sleep_ms(3);
+	CHECK_OK(b, ts_sql(b, "UPDATE children SET birth_year = 2020"));
+	CHECK_OK(b, ts_apply(b, d.c, d.n, NULL, 0));
+	CHECK_OK(c, ts_apply(c, d.c, d.n, NULL, 0));
+	CHECK_OK(c, ts_ship(b, c, bc, &bc));
+	CHECK_EQ(t_int(b, "SELECT count(*) FROM children"), 0);
+	CHECK_EQ(t_int(b, "SELECT count(*) FROM _outpost_parked WHERE tbl = "
+			  "'children' AND col = 'birth_year' AND val = '2020'"),
+		 1);
+	CHECK_SAME(b, c);
+	ts_batch_free(&d);
+	outpost_close(a);
+	outpost_close(b);
+	outpost_close(c);
+}
