@@ -44,5 +44,9 @@ int op_api_create_table(outpost *db, const struct op_table *t);
 int op_api_sync_indexes(outpost *db, const struct op_table *t);
 /* Drop and recreate t's capture triggers (and clock table). */
 int op_api_capture_install(outpost *db, const struct op_table *t);
+/* *out = the one integer of sql (a count over the log), with ?1 = after
+ * and ?2 = text (api_log.c): how many entries a sink would send. */
+int op_api_log_count(outpost *db, const char *sql, int64_t after,
+		     const char *text, int64_t *out);
 
 #endif

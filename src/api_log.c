@@ -82,3 +82,20 @@ int outpost_status_get(outpost_status *out, outpost *db)
 	out->graph_applied_seq = graph;
 	return rc;
 }
+
+int op_api_log_count(outpost *db, const char *sql, int64_t after,
+		     const char *text, int64_t *out)
+{
+	struct op_stmt *st = NULL;
+	int rc = op_rel_prepare(&st, db->rel, sql, NULL, &db->err);
+
+	*out = 0;
+	if (rc == OUTPOST_OK)
+		rc = op_rel_bind_int(st, 1, after);
+	if (rc == OUTPOST_OK)
+		rc = op_rel_bind_text(st, 2, text);
+	if (rc == OUTPOST_OK && (rc = op_rel_step(st, &db->err)) == OP_ROW)
+		*out = op_rel_col_int(st, 0);
+	op_rel_finalize(st);
+	return rc == OP_ROW ? OUTPOST_OK : rc;
+}

@@ -152,23 +152,15 @@ static void note(void *ctx, const char *name, const char *error)
 
 int op_api_sync_pending(outpost *db, int64_t after, int64_t *out)
 {
-	struct op_stmt *st = NULL;
 	char *local_only = NULL;
 	int rc = local_only_tables(db, &local_only);
 
 	*out = 0;
 	if (rc == OUTPOST_OK)
-		rc = op_rel_prepare(&st, db->rel, "SELECT count(*) "
-				    OWN_ENTRIES, NULL, &db->err);
-	if (rc == OUTPOST_OK)
-		rc = op_rel_bind_int(st, 1, after);
-	if (rc == OUTPOST_OK)
-		rc = op_rel_bind_text(st, 2, local_only);
-	if (rc == OUTPOST_OK && (rc = op_rel_step(st, &db->err)) == OP_ROW)
-		*out = op_rel_col_int(st, 0);
-	op_rel_finalize(st);
+		rc = op_api_log_count(db, "SELECT count(*) " OWN_ENTRIES, after,
+				      local_only, out);
 	op_free(local_only);
-	return rc == OP_ROW ? OUTPOST_OK : rc;
+	return rc;
 }
 
 static int round_run(outpost *db, size_t batch, size_t batch_bytes,

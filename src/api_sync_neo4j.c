@@ -359,7 +359,6 @@ int op_api_neo4j_push(outpost *db, size_t batch, size_t rows,
 int op_api_neo4j_pending(outpost *db, int64_t after, int64_t *out)
 {
 	struct op_schema *s = NULL;
-	struct op_stmt *st = NULL;
 	char *names = NULL;
 	int rc = op_api_schema_current(db, &s);
 
@@ -369,18 +368,11 @@ int op_api_neo4j_pending(outpost *db, int64_t after, int64_t *out)
 	if (!(names = op_neo4j_sink_names(s)))
 		rc = op_err_set(&db->err, OUTPOST_ENOMEM, "out of memory");
 	if (rc == OUTPOST_OK)
-		rc = op_rel_prepare(&st, db->rel, "SELECT count(*) "
-				    ENTRIES_SQL, NULL, &db->err);
-	if (rc == OUTPOST_OK)
-		rc = op_rel_bind_int(st, 1, after);
-	if (rc == OUTPOST_OK)
-		rc = op_rel_bind_text(st, 2, names);
-	if (rc == OUTPOST_OK && (rc = op_rel_step(st, &db->err)) == OP_ROW)
-		*out = op_rel_col_int(st, 0);
-	op_rel_finalize(st);
+		rc = op_api_log_count(db, "SELECT count(*) " ENTRIES_SQL, after,
+				      names, out);
 	op_free(names);
 	op_schema_free(s);
-	return rc == OP_ROW ? OUTPOST_OK : rc;
+	return rc;
 }
 
 int op_api_remote_pg_is_set(outpost *db)

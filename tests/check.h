@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "outpost.h"
 
@@ -116,6 +117,9 @@ long long t_edges(outpost *db, const char *type);
 uint64_t t_rng_next(uint64_t *s);
 unsigned t_rng_below(uint64_t *s, unsigned n);
 void t_sleep_ms(unsigned ms);
+/* Stop a child this test started: SIGTERM, SIGKILL after 5 s, reaped;
+ * *pid becomes 0. Nothing if *pid <= 0. */
+void t_stop_child(pid_t *pid);
 
 /* Every test's prototype, from list.h. */
 #define TEST(module, name) void test_##module##_##name(struct t *t);

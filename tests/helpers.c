@@ -1,4 +1,5 @@
 /* helpers.c - shared test helpers: paths, files, shell commands, stores. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -188,4 +189,23 @@ void t_sleep_ms(unsigned ms)
 
 	while (nanosleep(&ts, &ts) != 0)
 		;
+}
+
+void t_stop_child(pid_t *pid)
+{
+	int i, status;
+
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGTERM);
+	for (i = 0; i < 50; i++) {
+		if (waitpid(*pid, &status, WNOHANG) != 0)
+			break;
+		t_sleep_ms(100);
+	}
+	if (i == 50) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, &status, 0);
+	}
+	*pid = 0;
 }

@@ -138,21 +138,7 @@ char *t_standin_get(struct t_standin *s, const char *what)
 
 void t_standin_stop(struct t_standin *s)
 {
-	int i, status;
-
-	if (s->pid <= 0)
-		return;
-	kill(s->pid, SIGTERM);
-	for (i = 0; i < 50; i++) {
-		if (waitpid(s->pid, &status, WNOHANG) != 0)
-			break;
-		t_sleep_ms(100);
-	}
-	if (i == 50) {
-		kill(s->pid, SIGKILL);
-		waitpid(s->pid, &status, 0);
-	}
-	s->pid = 0;
+	t_stop_child(&s->pid);
 }
 
 int t_cypher_lint_run(char **out, const char *dir, const char *const *stmts,

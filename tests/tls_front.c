@@ -180,19 +180,5 @@ int t_tls_front_start(struct t *t, struct t_tls_front *s,
 
 void t_tls_front_stop(struct t_tls_front *s)
 {
-	int i, status;
-
-	if (s->pid <= 0)
-		return;
-	kill(s->pid, SIGTERM);
-	for (i = 0; i < 50; i++) {
-		if (waitpid(s->pid, &status, WNOHANG) != 0)
-			break;
-		t_sleep_ms(100);
-	}
-	if (i == 50) {
-		kill(s->pid, SIGKILL);
-		waitpid(s->pid, &status, 0);
-	}
-	s->pid = 0;
+	t_stop_child(&s->pid);
 }
