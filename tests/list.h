@@ -218,6 +218,7 @@ TEST(central_device, staging_is_owners)
 TEST(central_device, push_unknown_column)
 TEST(central_device, push_first_inserts)
 TEST(central_device, push_rewritten_scope)
+TEST(central_device, push_overlap_skipped)
 TEST(sync_fault, batch_bytes)
 
 /* neo4j_http: the Neo4j HTTP client against a scripted fake server:
