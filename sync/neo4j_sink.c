@@ -256,8 +256,13 @@ static void sink_close(struct op_sink *base)
 	op_free(k);
 }
 
-static const struct op_sink_ops neo4j_ops = {"neo4j", sink_hello, sink_push,
-					     sink_pull, sink_close};
+static const struct op_sink_ops neo4j_ops = {
+	.name = "neo4j",
+	.hello = sink_hello,
+	.push = sink_push,
+	.pull = sink_pull,
+	.close = sink_close,
+};
 
 void op_neo4j_sink_http_opts(struct op_neo4j_opts *ho,
 			     const struct op_neo4j_sink_opts *o)

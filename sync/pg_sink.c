@@ -1,18 +1,16 @@
 /* pg_sink.c - the PostgreSQL sink: a device's side of sync/PROTOCOL.md.
- * hello asks central who this device is (outpost.hello()); push sends a
- * batch to outpost.push() as one statement, so it is one transaction;
- * pull reads outpost.changes after the cursor, which row-level security
- * limits to the device's scopes. Every value travels as a parameter.
- * libpq's errors become outpost codes here, the server's text kept. */
+ * hello asks central who this device is (outpost.hello()); push is in
+ * pg_sink_push.c; pull reads outpost.changes after the cursor, which
+ * row-level security limits to the device's scopes. Every value travels
+ * as a parameter. libpq's errors become outpost codes here, the server's
+ * text kept. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-#include <libpq-fe.h>
+#include <sodium.h>
 
-#include "sink.h"
-#include "util.h"
+#include "pg_sink_int.h"
 
 /* At most $3 entries after $1, not this site's ($2), and no more of them
  * than fit in $4 bytes of values (the first always comes); avail says
@@ -28,19 +26,6 @@
 	"LIMIT $3) c) x WHERE upto - coalesce(octet_length(v), 0) - 64 < $4 " \
 	"ORDER BY sseq"
 
-struct pg_sink {
-	struct op_sink base;
-	PGconn *conn;
-	char site_param[2 + 32 + 1]; /* "\x" and hex: bytea text input */
-	PGresult *pulled;	      /* the last pull's rows, borrowed out */
-	struct op_change *changes;
-	int planned; /* the pull's planner settings are made */
-	/* The next pull's query is on its way (asked for while the last
-	 * batch is applied), for these arguments. */
-	int ahead;
-	uint64_t ahead_after;
-	size_t ahead_max, ahead_bytes;
-};
 
 /* The connection is gone or never came: worth trying again later. A
  * refusal by the server (bad password, a constraint, a policy) is not. */
@@ -57,8 +42,8 @@ static int transient_state(const PGconn *conn, const char *sqlstate)
 	       strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0;
 }
 
-/* The message of a failed result or connection, on one line. */
-static int fail(struct pg_sink *p, PGresult *res, const char *what)
+int op_pg_fail(struct pg_sink *p, PGconn *conn, PGresult *res,
+	       const char *what)
 {
 	const char *primary =
 		res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -70,12 +55,12 @@ static int fail(struct pg_sink *p, PGresult *res, const char *what)
 	if (st)
 		snprintf(state, sizeof(state), "%s", st);
 	snprintf(p->base.errmsg, sizeof(p->base.errmsg), "%s: %s", what,
-		 primary ? primary : PQerrorMessage(p->conn));
+		 primary ? primary : PQerrorMessage(conn));
 	while ((nl = strchr(p->base.errmsg, '\n')) != NULL)
 		*nl = ' ';
 	if (res)
 		PQclear(res);
-	p->base.transient = transient_state(p->conn, state[0] ? state : NULL);
+	p->base.transient = transient_state(conn, state[0] ? state : NULL);
 	/* 42883: undefined function; 3F000: no such schema. */
 	if (strcmp(state, "42883") == 0 || strcmp(state, "3F000") == 0)
 		snprintf(p->base.errmsg, sizeof(p->base.errmsg), "%s: the "
@@ -86,14 +71,14 @@ static int fail(struct pg_sink *p, PGresult *res, const char *what)
 					      : OUTPOST_EREFUSED;
 }
 
-/* One statement that returns no rows; the failure is the sink's. */
-static int exec_ok(struct pg_sink *p, const char *sql, const char *what)
+int op_pg_exec(struct pg_sink *p, PGconn *conn, const char *sql,
+	       const char *what)
 {
-	PGresult *res = PQexec(p->conn, sql);
+	PGresult *res = PQexec(conn, sql);
 
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK)
-		return fail(p, res, what);
+		return op_pg_fail(p, conn, res, what);
 	PQclear(res);
 	return OUTPOST_OK;
 }
@@ -110,7 +95,7 @@ static int pull_send(struct pg_sink *p, uint64_t after, size_t max,
 	snprintf(bytes, sizeof(bytes), "%zu", max_bytes);
 	if (!PQsendQueryParams(p->conn, PG_PULL_SQL, 4, NULL, params, NULL,
 			       NULL, 0))
-		return fail(p, NULL, "pull");
+		return op_pg_fail(p, p->conn, NULL, "pull");
 	p->ahead = 1;
 	p->ahead_after = after;
 	p->ahead_max = max;
@@ -136,15 +121,13 @@ static void pull_drop(struct pg_sink *p)
 		PQclear(pull_take(p));
 }
 
-/* Before anything but a pull: no query left on its way, and the pull's
- * planner settings undone. */
-static int not_pulling(struct pg_sink *p, const char *what)
+int op_pg_not_pulling(struct pg_sink *p, const char *what)
 {
 	pull_drop(p);
 	if (!p->planned)
 		return OUTPOST_OK;
 	p->planned = 0;
-	return exec_ok(p, "RESET enable_seqscan; RESET enable_bitmapscan",
+	return op_pg_exec(p, p->conn, "RESET enable_seqscan; RESET enable_bitmapscan",
 		       what);
 }
 
@@ -153,7 +136,7 @@ static int pg_hello(struct op_sink *s, const uint8_t site[16],
 {
 	struct pg_sink *p = (struct pg_sink *)s;
 	PGresult *res;
-	int rc = not_pulling(p, "connect");
+	int rc = op_pg_not_pulling(p, "connect");
 
 	if (rc != OUTPOST_OK)
 		return rc;
@@ -163,7 +146,7 @@ static int pg_hello(struct op_sink *s, const uint8_t site[16],
 	res = PQexec(p->conn, "SELECT device, pushed_seq, schema_name, "
 			      "schema_version, pushed_sub FROM outpost.hello()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		return fail(p, res, "connect");
+		return op_pg_fail(p, p->conn, res, "connect");
 	if (PQntuples(res) != 1) {
 		snprintf(s->errmsg, sizeof(s->errmsg), "hello: role %s is not "
 			 "a registered outpost device (outpost central "
@@ -181,161 +164,6 @@ static int pg_hello(struct op_sink *s, const uint8_t site[16],
 	out->pushed_sub = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
 	PQclear(res);
 	return OUTPOST_OK;
-}
-
-/* A field of COPY's text format: backslash, tab, newline and carriage
- * return escaped, so no value can end its field or row early. */
-static void copy_field(struct op_buf *b, const char *s)
-{
-	const char *run = s;
-
-	for (; *s; s++) {
-		const char *esc = *s == '\\' ? "\\\\"
-				  : *s == '\t' ? "\\t"
-				  : *s == '\n' ? "\\n"
-				  : *s == '\r' ? "\\r"
-						 : NULL;
-
-		if (!esc)
-			continue;
-		op_buf_add(b, run, (size_t)(s - run));
-		op_buf_adds(b, esc);
-		run = s + 1;
-	}
-	op_buf_add(b, run, (size_t)(s - run));
-}
-
-/* The batch as rows of pg_temp.outpost_in. A change's values come from
- * the store's log and are checked to be one JSON object: central casts
- * them, and a bad one should be refused here, naming the entry. */
-static int batch_rows(struct pg_sink *p, const struct op_change *c, size_t n,
-		      struct op_buf *b)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (c[i].values) {
-			cJSON *v = cJSON_Parse(c[i].values);
-			int ok = v && cJSON_IsObject(v);
-
-			cJSON_Delete(v);
-			if (!ok) {
-				snprintf(p->base.errmsg, sizeof(p->base.errmsg),
-					 "entry %lld (%s %s): its values are "
-					 "not a JSON object", (long long)c[i].seq,
-					 c[i].table, c[i].row_id);
-				p->base.transient = 0;
-				return OUTPOST_ECORRUPT;
-			}
-		}
-		op_buf_addf(b, "%lld\t%llu\t", (long long)c[i].seq,
-			    (unsigned long long)c[i].hlc);
-		copy_field(b, c[i].table);
-		op_buf_addf(b, "\t%c\t", c[i].op);
-		copy_field(b, c[i].row_id);
-		op_buf_adds(b, "\t");
-		if (c[i].values)
-			copy_field(b, c[i].values);
-		else
-			op_buf_adds(b, "\\N");
-		op_buf_addf(b, "\t%lu\n", (unsigned long)c[i].sub);
-	}
-	return b->oom ? OUTPOST_ENOMEM : OUTPOST_OK;
-}
-
-
-/* COPY the rows into the session's staging table. */
-static int copy_in(struct pg_sink *p, const struct op_buf *rows)
-{
-	PGresult *res = PQexec(p->conn, "COPY pg_temp.outpost_in (seq, h, "
-					"tbl, op, uid, vals, sub) FROM STDIN");
-	size_t at = 0;
-
-	if (PQresultStatus(res) != PGRES_COPY_IN)
-		return fail(p, res, "push");
-	PQclear(res);
-	while (at < rows->len) {
-		size_t n = rows->len - at < 65536 ? rows->len - at : 65536;
-
-		if (PQputCopyData(p->conn, rows->p + at, (int)n) != 1)
-			break;
-		at += n;
-	}
-	if (at < rows->len || PQputCopyEnd(p->conn, NULL) != 1)
-		return fail(p, NULL, "push");
-	res = PQgetResult(p->conn);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		return fail(p, res, "push");
-	PQclear(res);
-	while ((res = PQgetResult(p->conn)) != NULL)
-		PQclear(res);
-	return OUTPOST_OK;
-}
-
-static int pg_push(struct op_sink *s, const struct op_change *c, size_t n,
-		   int64_t *acked)
-{
-	struct pg_sink *p = (struct pg_sink *)s;
-	struct op_buf rows = {0};
-	char batch[OP_UUID_TEXT], from[48], to[24], to_sub[24], count[24];
-	const char *parts[5] = {p->site_param, from, to, to_sub, count};
-	const char *params[5] = {batch, p->site_param, from, to, to_sub};
-	uint8_t id[16];
-	PGresult *res = NULL;
-	int rc;
-
-	*acked = 0;
-	if (n == 0)
-		return OUTPOST_OK;
-	if ((rc = not_pulling(p, "push")) != OUTPOST_OK)
-		return rc;
-	/* The same entries make the same batch id: a retry after a lost
-	 * answer is recognised by central's ledger. */
-	snprintf(to, sizeof(to), "%lld", (long long)c[n - 1].seq);
-	snprintf(to_sub, sizeof(to_sub), "%lu", (unsigned long)c[n - 1].sub);
-	snprintf(count, sizeof(count), "%zu", n);
-	/* From and to as changes: one import entry spans many batches. */
-	snprintf(from, sizeof(from), "%lld.%lu", (long long)c[0].seq,
-		 (unsigned long)c[0].sub);
-	op_uuid_v8(id, parts, 5);
-	snprintf(from, sizeof(from), "%lld", (long long)c[0].seq);
-	op_uuid_format(batch, id);
-	rc = batch_rows(p, c, n, &rows);
-	if (rc == OUTPOST_ENOMEM)
-		snprintf(s->errmsg, sizeof(s->errmsg), "push: out of memory");
-	/* One transaction: the staged rows and outpost.push() with them.
-	 * The staging table is the session's own; outpost.push() runs as
-	 * central's owner, who is let read it. */
-	if (rc == OUTPOST_OK)
-		rc = exec_ok(p, "BEGIN", "push");
-	if (rc == OUTPOST_OK)
-		rc = exec_ok(p, "SELECT outpost.push_stage()", "push");
-	if (rc == OUTPOST_OK)
-		rc = copy_in(p, &rows);
-	op_buf_free(&rows);
-	if (rc == OUTPOST_OK) {
-		res = PQexecParams(p->conn, "SELECT outpost.push($1::uuid, "
-					    "$2::bytea, $3::bigint, $4::bigint, "
-					    "$5::bigint)",
-				   5, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK ||
-		    PQntuples(res) != 1) {
-			rc = fail(p, res, "push");
-			res = NULL;
-		}
-	}
-	if (rc == OUTPOST_OK)
-		*acked = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	/* Acknowledged only once the commit is. */
-	if (rc == OUTPOST_OK)
-		rc = exec_ok(p, "COMMIT", "push");
-	if (rc != OUTPOST_OK && PQstatus(p->conn) == CONNECTION_OK &&
-	    PQtransactionStatus(p->conn) != PQTRANS_IDLE)
-		PQclear(PQexec(p->conn, "ROLLBACK"));
-	if (rc != OUTPOST_OK)
-		*acked = 0;
-	return rc;
 }
 
 static int bad_row(struct pg_sink *p, int row, const char *field)
@@ -400,7 +228,7 @@ static int pg_pull(struct op_sink *s, uint64_t after, size_t max,
 	 * for this session, which pulls last (push resets it). */
 	if (!p->planned) {
 		pull_drop(p);
-		rc = exec_ok(p, "SET enable_seqscan = off; SET "
+		rc = op_pg_exec(p, p->conn, "SET enable_seqscan = off; SET "
 				"enable_bitmapscan = off", "pull");
 		if (rc != OUTPOST_OK)
 			return rc;
@@ -413,7 +241,7 @@ static int pg_pull(struct op_sink *s, uint64_t after, size_t max,
 		return rc;
 	p->pulled = pull_take(p);
 	if (PQresultStatus(p->pulled) != PGRES_TUPLES_OK) {
-		rc = fail(p, p->pulled, "pull");
+		rc = op_pg_fail(p, p->conn, p->pulled, "pull");
 		p->pulled = NULL;
 		return rc;
 	}
@@ -444,15 +272,27 @@ static int pg_pull(struct op_sink *s, uint64_t after, size_t max,
 	return OUTPOST_OK;
 }
 
+/* A secret's copy is wiped before it goes. */
+static void free_secret(char *s)
+{
+	if (s) {
+		sodium_memzero(s, strlen(s));
+		op_free(s);
+	}
+}
+
 static void pg_close(struct op_sink *s)
 {
 	struct pg_sink *p = (struct pg_sink *)s;
 
 	if (!p)
 		return;
+	op_pg_push_close(p);
 	PQclear(p->pulled);
 	op_free(p->changes);
 	PQfinish(p->conn);
+	op_free(p->conninfo);
+	free_secret(p->password);
 	op_free(p);
 }
 
@@ -463,11 +303,18 @@ static void quiet(void *arg, const char *message)
 	(void)message;
 }
 
-static const struct op_sink_ops pg_ops = {"pg", pg_hello, pg_push, pg_pull,
-					  pg_close};
+static const struct op_sink_ops pg_ops = {
+	.name = "pg",
+	.hello = pg_hello,
+	.push = op_pg_push,
+	.push_send = op_pg_push_send,
+	.push_wait = op_pg_push_wait,
+	.pull = pg_pull,
+	.close = pg_close,
+};
 
-int op_pg_sink_open(struct op_sink **out, const char *conninfo,
-		    const char *password, char *errmsg, size_t errlen)
+PGconn *op_pg_connect(const char *conninfo, const char *password,
+		      char *errmsg, size_t errlen, int *rc)
 {
 	/* In array order, later ones win: outpost's defaults (a connect
 	 * timeout, a name in pg_stat_activity), then the caller's conninfo
@@ -476,35 +323,53 @@ int op_pg_sink_open(struct op_sink **out, const char *conninfo,
 	const char *keys[] = {"connect_timeout", "application_name", "dbname",
 			      "password", NULL};
 	const char *vals[] = {"10", "outpost", conninfo, password, NULL};
-	struct pg_sink *p = op_calloc(1, sizeof(*p));
+	PGconn *conn;
+	const char *why;
+	char *nl;
 
-	*out = NULL;
-	if (!p) {
-		snprintf(errmsg, errlen, "out of memory");
-		return OUTPOST_ENOMEM;
-	}
-	p->base.ops = &pg_ops;
 	if (!password)
 		keys[3] = NULL;
-	p->conn = PQconnectdbParams(keys, vals, 1);
-	if (p->conn)
-		PQsetNoticeProcessor(p->conn, quiet, NULL);
-	if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
-		const char *why = p->conn ? PQerrorMessage(p->conn)
-					  : "out of memory";
-		char *nl;
-
-		snprintf(errmsg, errlen, "cannot connect to PostgreSQL: %s",
-			 why);
-		while ((nl = strchr(errmsg, '\n')) != NULL)
-			*nl = ' ';
-		pg_close(&p->base);
-		/* A wrong password will not get better by waiting. */
-		return strstr(errmsg, "authentication failed") ||
-				       strstr(errmsg, "does not exist")
-			       ? OUTPOST_EDENIED
-			       : OUTPOST_ENET;
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (conn && PQstatus(conn) == CONNECTION_OK) {
+		PQsetNoticeProcessor(conn, quiet, NULL);
+		*rc = OUTPOST_OK;
+		return conn;
 	}
+	why = conn ? PQerrorMessage(conn) : "out of memory";
+	snprintf(errmsg, errlen, "cannot connect to PostgreSQL: %s", why);
+	while ((nl = strchr(errmsg, '\n')) != NULL)
+		*nl = ' ';
+	PQfinish(conn);
+	/* A wrong password will not get better by waiting. */
+	*rc = strstr(errmsg, "authentication failed") ||
+			      strstr(errmsg, "does not exist")
+		      ? OUTPOST_EDENIED
+		      : OUTPOST_ENET;
+	return NULL;
+}
+
+int op_pg_sink_open(struct op_sink **out, const char *conninfo,
+		    const char *password, char *errmsg, size_t errlen)
+{
+	struct pg_sink *p = op_calloc(1, sizeof(*p));
+	int rc;
+
+	*out = NULL;
+	if (p && (p->conninfo = op_strdup(conninfo)) != NULL &&
+	    (!password || (p->password = op_strdup(password)) != NULL))
+		p->base.ops = &pg_ops;
+	else {
+		snprintf(errmsg, errlen, "out of memory");
+		if (p)
+			pg_close(&p->base);
+		return OUTPOST_ENOMEM;
+	}
+	if (!(p->conn = op_pg_connect(conninfo, password, errmsg, errlen,
+				      &rc))) {
+		pg_close(&p->base);
+		return rc;
+	}
+	p->lanes[0].conn = p->conn;
 	*out = &p->base;
 	return OUTPOST_OK;
 }

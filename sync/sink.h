@@ -58,6 +58,17 @@ struct op_sink_ops {
 	 * *acked is the device's high-water mark the remote now holds. */
 	int (*push)(struct op_sink *, const struct op_change *, size_t n,
 		    int64_t *acked);
+	/* Optional: push in two steps, so the next batch can travel while
+	 * the remote applies one. push_send hands n changes over (all or
+	 * none will apply) and returns before they are applied; at most
+	 * two are sent and not yet waited for. push_wait waits for the
+	 * oldest and gives its *acked. Batches apply in the order sent, and
+	 * one is applied only once the one before it is acknowledged. A
+	 * failed push_send sent nothing (those before it still need their
+	 * wait); a failed push_wait let go of every batch after it. */
+	int (*push_send)(struct op_sink *, const struct op_change *,
+			 size_t n);
+	int (*push_wait)(struct op_sink *, int64_t *acked);
 	/* Remote changes after `after`, not this site's own, at most max,
 	 * and values of about max_bytes at most (at least one change). */
 	int (*pull)(struct op_sink *, uint64_t after, size_t max,

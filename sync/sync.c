@@ -75,13 +75,72 @@ static int next_batch(const struct op_sync_store *st, int64_t seq,
 	return rc;
 }
 
+/* A batch handed to the sink and not yet acknowledged: where it ends,
+ * and the cursor it earns then. */
+struct in_flight {
+	int64_t last;
+	size_t n;
+	int64_t through;
+	int rc; /* a sink without push_send pushed it at once: its outcome */
+	int64_t acked;
+};
+
+/* Hand a batch over: in two steps where the sink has them, so the next
+ * batch is read and sent while the remote applies this one. */
+static int batch_send(struct op_sink *sink, const struct op_change *c,
+		      size_t n, int64_t through, struct in_flight *f)
+{
+	f->last = c[n - 1].seq;
+	f->n = n;
+	f->through = through;
+	f->acked = 0;
+	if (sink->ops->push_send)
+		return sink->ops->push_send(sink, c, n);
+	f->rc = sink->ops->push(sink, c, n, &f->acked);
+	return OUTPOST_OK;
+}
+
+/* The oldest batch's acknowledgement, and the cursor it earns. */
+static int batch_done(struct op_sink *sink, const struct op_sync_store *st,
+		      const char *cursor, const struct in_flight *f,
+		      int64_t *at, struct op_sync_counts *out, char *errmsg,
+		      size_t errlen)
+{
+	int64_t acked = f->acked;
+	int rc = sink->ops->push_send ? sink->ops->push_wait(sink, &acked)
+				      : f->rc;
+
+	if (rc != OUTPOST_OK) {
+		snprintf(errmsg, errlen, "%s", sink->errmsg);
+		return rc;
+	}
+	if (acked < f->last) {
+		snprintf(errmsg, errlen, "push: the remote acknowledged up to "
+			 "entry %lld of a batch ending at %lld",
+			 (long long)acked, (long long)f->last);
+		return OUTPOST_EPROTO;
+	}
+	out->pushed += f->n;
+	out->batches++;
+	if (f->through > *at) {
+		*at = f->through;
+		rc = st->cursor_set(st->ctx, cursor, *at);
+		if (rc != OUTPOST_OK)
+			say(errmsg, errlen, "push", "cannot move the cursor");
+	}
+	return rc;
+}
+
 static int push_all(struct op_sink *sink, const struct op_sync_store *st,
 		    const char *cursor, const struct op_sink_hello *h,
 		    size_t batch, struct op_sync_counts *out, char *errmsg,
 		    size_t errlen)
 {
-	int64_t at = 0, seq, through = 0;
+	struct in_flight q[2] = {{0}};
+	size_t nq = 0, window = sink->ops->push_send ? 2 : 1;
+	int64_t at = 0, seq, through = 0, tail = 0;
 	uint32_t sub = 0;
+	int more = 1;
 	int rc = st->cursor_get(st->ctx, cursor, &at);
 
 	if (rc != OUTPOST_OK) {
@@ -104,48 +163,56 @@ static int push_all(struct op_sink *sink, const struct op_sync_store *st,
 		if ((rc = st->cursor_set(st->ctx, cursor, at)) != OUTPOST_OK)
 			return rc;
 	}
-	for (;;) {
+	while (more || nq > 0) {
 		const struct op_change *c = NULL;
 		size_t n = 0;
-		int64_t acked = 0;
 
-		rc = next_batch(st, seq, sub, batch, &c, &n, &through, errmsg,
-				errlen);
-		if (rc != OUTPOST_OK)
-			return rc;
-		if (n > 0) {
-			rc = sink->ops->push(sink, c, n, &acked);
-			if (rc != OUTPOST_OK) {
+		if (more && nq < window) {
+			rc = next_batch(st, seq, sub, batch, &c, &n, &through,
+					errmsg, errlen);
+			if (rc == OUTPOST_OK && n == 0) {
+				more = 0;
+				tail = through;
+				continue;
+			}
+			if (rc == OUTPOST_OK &&
+			    (rc = batch_send(sink, c, n, through, &q[nq])) !=
+				    OUTPOST_OK)
 				snprintf(errmsg, errlen, "%s", sink->errmsg);
-				return rc;
-			}
-			if (acked < c[n - 1].seq) {
-				snprintf(errmsg, errlen, "push: the remote "
-					 "acknowledged up to entry %lld of a "
-					 "batch ending at %lld",
-					 (long long)acked,
-					 (long long)c[n - 1].seq);
-				return OUTPOST_EPROTO;
-			}
+			if (rc != OUTPOST_OK)
+				break;
+			nq++;
 			/* Imports go on from the next change, others from
 			 * the next entry. */
 			seq = st->local_from ? c[n - 1].seq : c[n - 1].seq + 1;
 			sub = st->local_from ? c[n - 1].sub + 1 : 0;
-			out->pushed += n;
-			out->batches++;
+			continue;
 		}
-		if (through > at) {
-			at = through;
-			rc = st->cursor_set(st->ctx, cursor, at);
-			if (rc != OUTPOST_OK) {
-				say(errmsg, errlen, "push",
-				    "cannot move the cursor");
-				return rc;
-			}
-		}
-		if (n == 0)
-			return OUTPOST_OK;
+		rc = batch_done(sink, st, cursor, &q[0], &at, out, errmsg,
+				errlen);
+		if (rc != OUTPOST_OK)
+			return rc; /* the sink let go of any after it */
+		q[0] = q[1];
+		nq--;
 	}
+	if (rc != OUTPOST_OK) {
+		/* What was sent before the failure still earns its cursor;
+		 * the failure is what is reported. */
+		char why[256];
+		size_t i;
+
+		for (i = 0; i < nq; i++)
+			if (batch_done(sink, st, cursor, &q[i], &at, out, why,
+				       sizeof(why)) != OUTPOST_OK)
+				break;
+		return rc;
+	}
+	if (tail > at) {
+		at = tail;
+		if ((rc = st->cursor_set(st->ctx, cursor, at)) != OUTPOST_OK)
+			say(errmsg, errlen, "push", "cannot move the cursor");
+	}
+	return rc;
 }
 
 static int pull_all(struct op_sink *sink, const struct op_sync_store *st,

@@ -147,6 +147,8 @@ TEST(sync_engine, failed_batch_sent_again)
 TEST(sync_engine, lost_answer_fast_forwards)
 TEST(sync_engine, schema_mismatch)
 TEST(sync_engine, pull_with_cursor)
+TEST(sync_engine, two_step_push)
+TEST(sync_engine, two_step_failures)
 
 /* central: central PostgreSQL set-up on the run's own server (pg_harness) */
 TEST(central, init_creates_tables)
@@ -210,6 +212,9 @@ TEST(sync_pg, large_pull_keeps_triggers)
 TEST(sync_pg, scope_by_key)
 TEST(sync_pg, edge_properties_merge)
 TEST(sync_pg, parked_value_survives_reinsert)
+
+/* sync_pg_lanes: push over two connections, and over one */
+TEST(sync_pg_lanes, two_sessions_then_one)
 
 /* sync_fault: cut connections and a restarted server, nothing lost */
 TEST(sync_fault, connection_cut)

@@ -23,6 +23,12 @@ struct fake_sink {
 	size_t sizes[FAKE_MAX];
 	struct op_change remote[FAKE_MAX]; /* what pull hands out */
 	size_t nremote;
+	/* Two-step push (fake2_ops): batches sent and not yet waited for,
+	 * applied in order at their wait. */
+	int64_t q_last[2];
+	int nq, max_nq, sends, waits;
+	int fail_send_at, fail_wait_at; /* the n-th call fails; 0 never */
+	int out_of_order;		/* a send came with two on their way */
 };
 
 static int fake_hello(struct op_sink *s, const uint8_t site[16],
@@ -80,8 +86,74 @@ static void fake_close(struct op_sink *s)
 	(void)s;
 }
 
-static const struct op_sink_ops fake_ops = {"fake", fake_hello, fake_push,
-					    fake_pull, fake_close};
+static const struct op_sink_ops fake_ops = {
+	.name = "fake",
+	.hello = fake_hello,
+	.push = fake_push,
+	.pull = fake_pull,
+	.close = fake_close,
+};
+
+/* push_send/push_wait: the k-th send or wait fails when told to; a
+ * failed wait lets go of the batch behind it, as the contract says. */
+static int fake2_send(struct op_sink *s, const struct op_change *c, size_t n)
+{
+	struct fake_sink *f = (struct fake_sink *)s;
+	int k = f->sends++;
+
+	if (f->nq >= 2) {
+		f->out_of_order++;
+		return OUTPOST_EMISUSE;
+	}
+	if (f->fail_send_at == k + 1) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "push: send cut");
+		s->transient = 1;
+		return OUTPOST_ENET;
+	}
+	if (f->pushes < FAKE_MAX) {
+		f->first_seq[f->pushes] = c[0].seq;
+		f->sizes[f->pushes] = n;
+	}
+	f->pushes++;
+	f->q_last[f->nq++] = c[n - 1].seq;
+	if (f->nq > f->max_nq)
+		f->max_nq = f->nq;
+	return OUTPOST_OK;
+}
+
+static int fake2_wait(struct op_sink *s, int64_t *acked)
+{
+	struct fake_sink *f = (struct fake_sink *)s;
+	int k = f->waits++;
+
+	*acked = 0;
+	if (f->nq == 0) {
+		f->out_of_order++;
+		return OUTPOST_EMISUSE;
+	}
+	if (f->fail_wait_at == k + 1) {
+		f->nq = 0; /* it and the one behind it are let go */
+		snprintf(s->errmsg, sizeof(s->errmsg), "push: wait cut");
+		s->transient = 1;
+		return OUTPOST_ENET;
+	}
+	if (f->q_last[0] > f->has)
+		f->has = f->q_last[0];
+	f->q_last[0] = f->q_last[1];
+	f->nq--;
+	*acked = f->has;
+	return OUTPOST_OK;
+}
+
+static const struct op_sink_ops fake2_ops = {
+	.name = "fake2",
+	.hello = fake_hello,
+	.push = fake_push,
+	.push_send = fake2_send,
+	.push_wait = fake2_wait,
+	.pull = fake_pull,
+	.close = fake_close,
+};
 
 /* A store in memory: `nlocal` entries with seqs 1.., two cursors. */
 struct fake_store {
@@ -328,4 +400,91 @@ void test_sync_engine_pull_with_cursor(struct t *t)
 			     &transient), OUTPOST_OK);
 	CHECK_EQ(c.pulled, 0);
 	CHECK_EQ(s.applied, 23);
+}
+
+/* A sink that takes the next batch while it applies one: every batch
+ * goes, in order, never more than two on their way, and the cursor
+ * follows the acknowledgements. */
+void test_sync_engine_two_step_push(struct t *t)
+{
+	struct fake_sink f;
+	struct fake_store s;
+	struct op_sync_store st;
+	struct op_sync_counts c;
+	char why[512];
+	int transient = 0;
+
+	setup(&f, &s, &st, 45);
+	f.base.ops = &fake2_ops;
+	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
+			     &transient), OUTPOST_OK);
+	CHECK_EQ(c.pushed, 45);
+	CHECK_EQ(c.batches, 5);
+	CHECK_EQ(f.pushes, 5);
+	CHECK_EQ(f.first_seq[3], 31);
+	CHECK_EQ(f.sizes[4], 5);
+	CHECK_EQ(f.max_nq, 2);
+	CHECK_EQ(f.sends, f.waits);
+	CHECK_EQ(f.out_of_order, 0);
+	CHECK_EQ(s.push_cursor, 45);
+	CHECK_EQ(f.has, 45);
+	/* One batch only: sent and waited for. */
+	setup(&f, &s, &st, 7);
+	f.base.ops = &fake2_ops;
+	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
+			     &transient), OUTPOST_OK);
+	CHECK_EQ(f.max_nq, 1);
+	CHECK_EQ(s.push_cursor, 7);
+}
+
+/* A failed wait: the cursor keeps what was acknowledged, the batch sent
+ * behind the failed one is not counted, and the next sync sends both
+ * again. A failed send: the batch on its way before it is still waited
+ * for and earns its cursor; the send's failure is what is reported. */
+void test_sync_engine_two_step_failures(struct t *t)
+{
+	struct fake_sink f;
+	struct fake_store s;
+	struct op_sync_store st;
+	struct op_sync_counts c;
+	char why[512];
+	int transient = 0;
+
+	setup(&f, &s, &st, 45);
+	f.base.ops = &fake2_ops;
+	f.fail_wait_at = 2; /* 11..20 fails, 21..30 was sent behind it */
+	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
+			     &transient), OUTPOST_ENET);
+	CHECK(transient);
+	CHECK_HAS(why, "push: wait cut");
+	CHECK_EQ(f.sends, 3);
+	CHECK_EQ(c.pushed, 10);
+	CHECK_EQ(s.push_cursor, 10);
+	CHECK_EQ(f.has, 10);
+	f.fail_wait_at = 0;
+	f.pushes = 0;
+	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
+			     &transient), OUTPOST_OK);
+	CHECK_EQ(f.first_seq[0], 11);
+	CHECK_EQ(f.first_seq[1], 21);
+	CHECK_EQ(s.push_cursor, 45);
+	CHECK_EQ(f.out_of_order, 0);
+
+	setup(&f, &s, &st, 45);
+	f.base.ops = &fake2_ops;
+	f.fail_send_at = 3; /* 21..30 cannot go while 11..20 is applied */
+	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
+			     &transient), OUTPOST_ENET);
+	CHECK_HAS(why, "push: send cut");
+	CHECK_HAS(s.last_error, "send cut");
+	CHECK_EQ(s.push_cursor, 20);
+	CHECK_EQ(f.has, 20);
+	CHECK_EQ(c.pushed, 20);
+	CHECK_EQ(f.out_of_order, 0);
+	CHECK_EQ(f.sends - 1, f.waits);
+	f.fail_send_at = 0;
+	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
+			     &transient), OUTPOST_OK);
+	CHECK_EQ(s.push_cursor, 45);
+	CHECK_EQ(f.has, 45);
 }
