@@ -21,10 +21,14 @@
 	"SELECT outpost.push($1::uuid, $2::bytea, $3::bigint, $4::bigint, "  \
 	"$5::bigint)"
 
-/* BEGIN, the staging table, and its COPY, in one round trip. */
+/* BEGIN, the staging table, and its COPY, in one round trip. READ
+ * COMMITTED whatever the server's default: batch k+1's transaction
+ * begins before batch k commits, and its outpost.push() must see k's
+ * commit (a snapshot from before it fails to lock the device's row). */
 #define STAGE_SQL                                                            \
-	"BEGIN; SELECT outpost.push_stage(); COPY pg_temp.outpost_in (seq, " \
-	"h, tbl, op, uid, vals, sub) FROM STDIN"
+	"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT outpost.push_stage(); " \
+	"COPY pg_temp.outpost_in (seq, h, tbl, op, uid, vals, sub) FROM "    \
+	"STDIN"
 
 /* A field of COPY's text format: backslash, tab, newline and carriage
  * return escaped, so no value can end its field or row early. */
@@ -92,14 +96,23 @@ static int batch_rows(struct pg_sink *p, const struct op_change *c, size_t n,
 	return OUTPOST_OK;
 }
 
-/* Whatever the lane's transaction holds is let go. */
+/* Whatever the lane's transaction holds is let go. A batch still being
+ * applied is cancelled first, so this never waits for central's work. */
 static void lane_abort(struct pg_lane *l)
 {
 	PGresult *res;
 
-	if (l->state == PG_LANE_APPLYING)
+	if (l->state == PG_LANE_APPLYING) {
+		PGcancel *cancel = PQgetCancel(l->conn);
+		char why[256];
+
+		if (cancel) {
+			(void)PQcancel(cancel, why, sizeof(why));
+			PQfreeCancel(cancel);
+		}
 		while ((res = PQgetResult(l->conn)) != NULL)
 			PQclear(res);
+	}
 	if (l->conn && PQstatus(l->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(l->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(l->conn, "ROLLBACK"));
@@ -127,7 +140,12 @@ static int lane_stage(struct pg_sink *p, struct pg_lane *l,
 			break;
 		at += n;
 	}
-	if (at < rows->len || PQputCopyEnd(l->conn, NULL) != 1)
+	/* A write that failed ends the COPY as failed, so the connection
+	 * leaves its COPY state either way. */
+	if (at < rows->len) {
+		rc = op_pg_fail(p, l->conn, NULL, "push");
+		(void)PQputCopyEnd(l->conn, "the device could not send the batch");
+	} else if (PQputCopyEnd(l->conn, NULL) != 1)
 		rc = op_pg_fail(p, l->conn, NULL, "push");
 	if (rc == OUTPOST_OK) {
 		res = PQgetResult(l->conn);
@@ -136,8 +154,13 @@ static int lane_stage(struct pg_sink *p, struct pg_lane *l,
 		else
 			PQclear(res);
 	}
-	while ((res = PQgetResult(l->conn)) != NULL)
+	while ((res = PQgetResult(l->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+
 		PQclear(res);
+		if (st == PGRES_COPY_IN) /* it could not leave it: give up */
+			break;
+	}
 	if (rc == OUTPOST_OK)
 		l->state = PG_LANE_STAGED;
 	else
@@ -196,8 +219,9 @@ static void settle_oldest(struct pg_sink *p)
 	struct pg_settled *o = &p->settled;
 
 	o->rc = lane_finish(p, &p->lanes[0], &o->acked);
-	o->transient = p->base.transient;
-	snprintf(o->errmsg, sizeof(o->errmsg), "%s", p->base.errmsg);
+	o->transient = o->rc != OUTPOST_OK && p->base.transient;
+	snprintf(o->errmsg, sizeof(o->errmsg), "%s",
+		 o->rc != OUTPOST_OK ? p->base.errmsg : "");
 	p->has_settled = 1;
 }
 
@@ -311,17 +335,25 @@ int op_pg_push_wait(struct op_sink *s, int64_t *acked)
 		p->has_settled = 0;
 		rc = p->settled.rc;
 		*acked = p->settled.acked;
-		s->transient = p->settled.transient;
-		snprintf(s->errmsg, sizeof(s->errmsg), "%s",
-			 p->settled.errmsg);
+		if (rc != OUTPOST_OK) {
+			s->transient = p->settled.transient;
+			snprintf(s->errmsg, sizeof(s->errmsg), "%s",
+				 p->settled.errmsg);
+		}
 		p->head = 0;
 	} else {
 		rc = lane_finish(p, &p->lanes[p->head], acked);
 		p->head = (p->head + 1) % 2;
 	}
 	p->busy--;
-	if (p->busy == 0)
+	if (p->busy == 0) {
+		/* The push is over: the second connection is not kept for
+		 * the pull. */
+		if (p->lanes[1].conn)
+			PQfinish(p->lanes[1].conn);
+		p->lanes[1].conn = NULL;
 		return rc;
+	}
 	next = &p->lanes[p->head];
 	if (rc != OUTPOST_OK) {
 		/* Nothing goes behind a batch that is not in. */

@@ -197,14 +197,20 @@ static int push_all(struct op_sink *sink, const struct op_sync_store *st,
 	}
 	if (rc != OUTPOST_OK) {
 		/* What was sent before the failure still earns its cursor;
-		 * the failure is what is reported. */
-		char why[256];
+		 * the failure is what is reported, unless one of those
+		 * failed too: the older one is what stopped the push. */
 		size_t i;
 
-		for (i = 0; i < nq; i++)
-			if (batch_done(sink, st, cursor, &q[i], &at, out, why,
-				       sizeof(why)) != OUTPOST_OK)
-				break;
+		for (i = 0; i < nq; i++) {
+			char why[512];
+			int rc2 = batch_done(sink, st, cursor, &q[i], &at, out,
+					     why, sizeof(why));
+
+			if (rc2 != OUTPOST_OK) {
+				snprintf(errmsg, errlen, "%s", why);
+				return rc2;
+			}
+		}
 		return rc;
 	}
 	if (tail > at) {

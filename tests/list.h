@@ -215,6 +215,7 @@ TEST(sync_pg, parked_value_survives_reinsert)
 
 /* sync_pg_lanes: push over two connections, and over one */
 TEST(sync_pg_lanes, two_sessions_then_one)
+TEST(sync_pg_lanes, serializable_default)
 
 /* sync_fault: cut connections and a restarted server, nothing lost */
 TEST(sync_fault, connection_cut)

@@ -487,4 +487,16 @@ void test_sync_engine_two_step_failures(struct t *t)
 			     &transient), OUTPOST_OK);
 	CHECK_EQ(s.push_cursor, 45);
 	CHECK_EQ(f.has, 45);
+
+	/* Both: 21..30 cannot go, and 11..20 before it fails too. The
+	 * older failure is the one that stopped the push. */
+	setup(&f, &s, &st, 45);
+	f.base.ops = &fake2_ops;
+	f.fail_send_at = 3;
+	f.fail_wait_at = 2;
+	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
+			     &transient), OUTPOST_ENET);
+	CHECK_HAS(why, "push: wait cut");
+	CHECK_EQ(s.push_cursor, 10);
+	CHECK_EQ(f.out_of_order, 0);
 }

@@ -110,3 +110,27 @@ void test_sync_pg_lanes_two_sessions_then_one(struct t *t)
 	CHECK_HAS(out, "last error none");
 	free(out);
 }
+
+/* Central's default isolation is serializable: batch k+1's transaction
+ * begins before batch k commits, and must still see that commit. */
+void test_sync_pg_lanes_serializable_default(struct t *t)
+{
+	struct central c;
+	struct device a;
+	char *out = NULL, sql[200];
+
+	if (central_up(t, &c) != 0 ||
+	    device_up(t, &c, &a, "a", "--scope family=smith") != 0)
+		return;
+	snprintf(sql, sizeof(sql), "ALTER ROLE outpost_dev_%s SET "
+		 "default_transaction_isolation = 'serializable'", a.name);
+	CHECK_EQ(t_pg_psql(NULL, "postgres", T_PG_ADMIN, NULL, sql), 0);
+	CHECK_EQ(add_points(&a, 45), 0);
+	CHECK_EQ(on(&out, &a, "sync --batch 10"), 0);
+	CHECK_STR(out, "synced: pushed 45, pulled 0 (5 batches)\n");
+	free(out);
+	CHECK_EQ(t_pg_psql(&out, c.db, T_PG_ADMIN, NULL,
+			   "SELECT count(*), sum(amount) FROM points"), 0);
+	CHECK_STR(out, "45|1035\n");
+	free(out);
+}
