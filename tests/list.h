@@ -219,6 +219,7 @@ TEST(sync_pg_lanes, serializable_default)
 
 /* sync_fault: cut connections and a restarted server, nothing lost */
 TEST(sync_fault, connection_cut)
+TEST(sync_fault, connection_cut_one_lane)
 TEST(sync_fault, server_restart)
 TEST(central_device, staging_is_owners)
 TEST(central_device, push_unknown_column)
