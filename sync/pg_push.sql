@@ -349,9 +349,8 @@ BEGIN
                    's.name = $2) LIMIT 1', p_rows)
       INTO bad USING p_device, t.scope_name;
     IF bad.id IS NOT NULL THEN
-      RAISE EXCEPTION 'outpost: % row % is in scope %=%, outside device %''s '
-        'scopes', t.name, bad.id, t.scope_name, bad.v, p_device
-        USING ERRCODE = '42501';
+      PERFORM outpost.out_of_scope(t.name, bad.id, t.scope_name, bad.v,
+                                   p_device);
     END IF;
   END IF;
   EXECUTE format('INSERT INTO outpost_s SELECT $1, r.id, r.scope_value '
@@ -370,15 +369,20 @@ RETURNS text LANGUAGE sql IMMUTABLE AS $$
                           format('%I.vals->>%L', alias, t.scope_col))) END
 $$;
 
--- Raised from inside a statement for a staged row outside the device's
--- scopes; returns nothing.
+-- Raised for a staged row outside the device's scopes (also from inside
+-- a statement); returns nothing.
 CREATE OR REPLACE FUNCTION outpost.out_of_scope(p_tbl text, p_id uuid,
                                                 p_scope text, p_value text,
                                                 p_device text)
 RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
 BEGIN
   RAISE EXCEPTION 'outpost: % row % is in scope %=%, outside device %''s '
-    'scopes', p_tbl, p_id, p_scope, p_value, p_device USING ERRCODE = '42501';
+    'scopes', p_tbl, p_id, p_scope, p_value, p_device USING ERRCODE = '42501',
+    HINT = format('nothing of the batch was applied, and it is sent again '
+                  'at every sync; to let it in, central''s administrator '
+                  'adds the scope: outpost central add-device %s --scope '
+                  '%s=%s, with the device''s other scopes', p_device, p_scope,
+                  p_value);
 END
 $fn$;
 

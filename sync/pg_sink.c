@@ -42,22 +42,46 @@ static int transient_state(const PGconn *conn, const char *sqlstate)
 	       strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0;
 }
 
+void op_pg_one_line(char *s)
+{
+	char *w = s;
+	const char *r;
+	int space = 0;
+
+	/* libpq's messages end in a newline and go on with a tab. */
+	for (r = s; *r; r++) {
+		if (*r == '\n' || *r == '\t' || *r == '\r' || *r == ' ') {
+			space = w > s;
+			continue;
+		}
+		if (space)
+			*w++ = ' ';
+		space = 0;
+		*w++ = *r;
+	}
+	*w = '\0';
+}
+
 int op_pg_fail(struct pg_sink *p, PGconn *conn, PGresult *res,
 	       const char *what)
 {
 	const char *primary =
 		res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *hint =
+		res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	char state[6] = "";
-	char *nl;
 
-	/* Both live in res: take them before it goes. */
+	/* All live in res: take them before it goes. Central's own
+	 * messages begin "outpost: ", as the CLI's do: said once. */
 	if (st)
 		snprintf(state, sizeof(state), "%s", st);
-	snprintf(p->base.errmsg, sizeof(p->base.errmsg), "%s: %s", what,
-		 primary ? primary : PQerrorMessage(conn));
-	while ((nl = strchr(p->base.errmsg, '\n')) != NULL)
-		*nl = ' ';
+	if (primary && strncmp(primary, "outpost: ", 9) == 0)
+		primary += 9;
+	snprintf(p->base.errmsg, sizeof(p->base.errmsg), "%s: %s%s%s%s", what,
+		 primary ? primary : PQerrorMessage(conn), hint ? " (" : "",
+		 hint ? hint : "", hint ? ")" : "");
+	op_pg_one_line(p->base.errmsg);
 	if (res)
 		PQclear(res);
 	p->base.transient = transient_state(conn, state[0] ? state : NULL);
@@ -325,7 +349,6 @@ PGconn *op_pg_connect(const char *conninfo, const char *password,
 	const char *vals[] = {"10", "outpost", conninfo, password, NULL};
 	PGconn *conn;
 	const char *why;
-	char *nl;
 
 	if (!password)
 		keys[3] = NULL;
@@ -337,14 +360,20 @@ PGconn *op_pg_connect(const char *conninfo, const char *password,
 	}
 	why = conn ? PQerrorMessage(conn) : "out of memory";
 	snprintf(errmsg, errlen, "cannot connect to PostgreSQL: %s", why);
-	while ((nl = strchr(errmsg, '\n')) != NULL)
-		*nl = ' ';
+	op_pg_one_line(errmsg);
 	PQfinish(conn);
 	/* A wrong password will not get better by waiting. */
 	*rc = strstr(errmsg, "authentication failed") ||
 			      strstr(errmsg, "does not exist")
 		      ? OUTPOST_EDENIED
 		      : OUTPOST_ENET;
+	if (strstr(errmsg, "password authentication failed"))
+		snprintf(errmsg + strlen(errmsg), errlen - strlen(errmsg),
+			 " (the stored password is not this role's: give "
+			 "the file `central add-device` wrote with `outpost "
+			 "remote set --pg ... --password-file FILE`; central's "
+			 "administrator can make a new one with `central "
+			 "add-device NAME --new-password`)");
 	return NULL;
 }
 
@@ -376,15 +405,14 @@ int op_pg_sink_open(struct op_sink **out, const char *conninfo,
 
 int op_pg_conninfo_check(const char *conninfo, char *errmsg, size_t errlen)
 {
-	char *why = NULL, *nl;
+	char *why = NULL;
 	PQconninfoOption *opts = PQconninfoParse(conninfo, &why), *o;
 	int rc = OUTPOST_OK;
 
 	if (!opts) {
 		snprintf(errmsg, errlen, "not a PostgreSQL connection string: "
 			 "%s", why ? why : "out of memory");
-		while ((nl = strchr(errmsg, '\n')) != NULL)
-			*nl = ' ';
+		op_pg_one_line(errmsg);
 		PQfreemem(why);
 		return OUTPOST_EMISUSE;
 	}

@@ -55,6 +55,9 @@ struct pg_sink {
 	char *conninfo, *password;
 };
 
+/* s with every run of white space (libpq's newlines and tabs) one space,
+ * and none at either end. */
+void op_pg_one_line(char *s);
 /* The message of a failed result (freed) or of conn, on one line, in the
  * sink's errmsg; the outpost code for it. */
 int op_pg_fail(struct pg_sink *p, PGconn *conn, PGresult *res,

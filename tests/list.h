@@ -217,6 +217,9 @@ TEST(sync_pg, parked_value_survives_reinsert)
 TEST(sync_pg_lanes, two_sessions_then_one)
 TEST(sync_pg_lanes, serializable_default)
 
+/* sync_pg_errors: what a device is told when a person must act */
+TEST(sync_pg_errors, wrong_password)
+
 /* sync_fault: cut connections and a restarted server, nothing lost */
 TEST(sync_fault, connection_cut)
 TEST(sync_fault, connection_cut_one_lane)

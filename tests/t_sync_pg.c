@@ -189,8 +189,14 @@ void test_sync_pg_scope_refused(struct t *t)
 	CHECK_EQ(on(NULL, &a, "sql \"INSERT INTO notes(fam, title) VALUES "
 		    "('jones', 'theirs')\""), 0);
 	CHECK_EQ(on(&out, &a, "sync"), 1);
-	CHECK_HAS(out, "outside device");
-	CHECK_HAS(out, "scopes");
+	CHECK_HAS(out, "outpost: push: notes row ");
+	CHECK_HAS(out, "is in scope family=jones, outside device");
+	/* ... and says what lets it in */
+	CHECK_HAS(out, "(nothing of the batch was applied, and it is sent "
+		  "again at every sync; to let it in, central's administrator "
+		  "adds the scope: outpost central add-device ");
+	CHECK_HAS(out, " --scope family=jones, with the device's other "
+		  "scopes)\n");
 	free(out);
 	CHECK_EQ(on(&out, &a, "status"), 0);
 	CHECK_HAS(out, "pending    1 change to push");

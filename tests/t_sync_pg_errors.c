@@ -1,0 +1,45 @@
+/* t_sync_pg_errors.c - what a device is told when its sync with the
+ * run's real PostgreSQL fails for a reason a person must fix: each
+ * message names the cause and what to run. */
+#include <stdlib.h>
+
+#include "t_sync_pg.h"
+
+/* A password file that is not the role's: the sync says so and how to
+ * give the right one, and once it is given the sync goes through. */
+void test_sync_pg_errors_wrong_password(struct t *t)
+{
+	struct central c;
+	struct device a;
+	char pg[512], path[600], role[64], *out = NULL;
+
+	if (central_up(t, &c) != 0 ||
+	    device_up(t, &c, &a, "a", "--scope family=smith") != 0)
+		return;
+	snprintf(role, sizeof(role), "outpost_dev_%s", a.name);
+	t_pg_conninfo(pg, c.db, role);
+	t_path(path, t, "wrong.pgpass");
+	CHECK_EQ(t_write(path, "not-the-password\n"), 0);
+	CHECK_EQ(t_sh(NULL, "chmod 600 '%s' && '%s' -d '%s' remote set --pg "
+		      "'%s' --password-file '%s'", path, t_bin(), a.dir, pg,
+		      path), 0);
+	CHECK_EQ(on(NULL, &a, "sql \"INSERT INTO points(fam, amount) VALUES "
+		    "('smith', 5)\""), 0);
+	CHECK_EQ(on(&out, &a, "sync"), 1);
+	CHECK_HAS(out, "password authentication failed");
+	CHECK_HAS(out, "(the stored password is not this role's: give the "
+		  "file `central add-device` wrote with `outpost remote set "
+		  "--pg ... --password-file FILE`; central's administrator "
+		  "can make a new one with `central add-device NAME "
+		  "--new-password`)\n");
+	/* one line: libpq's newlines and tabs are gone */
+	CHECK(out && !strchr(out, '\t'));
+	free(out);
+	t_path(path, t, a.name);
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), ".pgpass");
+	CHECK_EQ(t_sh(NULL, "'%s' -d '%s' remote set --pg '%s' "
+		      "--password-file '%s'", t_bin(), a.dir, pg, path), 0);
+	CHECK_EQ(on(&out, &a, "sync"), 0);
+	CHECK_STR(out, "synced: pushed 1, pulled 0 (1 batch)\n");
+	free(out);
+}
