@@ -43,3 +43,34 @@ void test_sync_pg_errors_wrong_password(struct t *t)
 	CHECK_STR(out, "synced: pushed 1, pulled 0 (1 batch)\n");
 	free(out);
 }
+
+/* Central cannot be reached: the sync says nothing was lost and what to
+ * do, and status keeps the change pending with the cause. */
+void test_sync_pg_errors_central_away(struct t *t)
+{
+	struct central c;
+	struct device a;
+	char pg[800], path[600], *out = NULL;
+
+	if (central_up(t, &c) != 0 ||
+	    device_up(t, &c, &a, "a", "--scope family=smith") != 0)
+		return;
+	/* a socket directory with no server in it */
+	t_path(path, t, "nowhere");
+	snprintf(pg, sizeof(pg), "host=%s dbname=%s user=outpost_dev_%s",
+		 path, c.db, a.name);
+	CHECK_EQ(t_sh(NULL, "mkdir -p '%s' && '%s' -d '%s' remote set --pg "
+		      "'%s'", path, t_bin(), a.dir, pg), 0);
+	CHECK_EQ(on(NULL, &a, "sql \"INSERT INTO points(fam, amount) VALUES "
+		    "('smith', 5)\""), 0);
+	CHECK_EQ(on(&out, &a, "sync"), 1);
+	CHECK_HAS(out, "outpost: cannot connect to PostgreSQL: ");
+	CHECK_HAS(out, " (central could not be reached or went away; nothing "
+		  "was lost or applied twice: sync again, or keep `sync "
+		  "--watch` running)\n");
+	free(out);
+	CHECK_EQ(on(&out, &a, "status"), 0);
+	CHECK_HAS(out, "pending    1 change to push");
+	CHECK_HAS(out, "last error cannot connect to PostgreSQL");
+	free(out);
+}

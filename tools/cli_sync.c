@@ -175,10 +175,21 @@ int cli_sync(outpost *db, int argc, char **argv)
 			return cli_usage("sync: unknown option %s", argv[i]);
 	}
 	if (!watch) {
-		if (outpost_sync(db, &opts, &res) != OUTPOST_OK)
-			return cli_fail(outpost_errmsg(db));
-		report(&res);
-		return CLI_OK;
+		if (outpost_sync(db, &opts, &res) == OUTPOST_OK) {
+			report(&res);
+			return CLI_OK;
+		}
+		/* Central away or gone mid-batch: say that it costs nothing. */
+		if (res.transient) {
+			char msg[1024];
+
+			snprintf(msg, sizeof(msg), "%s (central could not be "
+				 "reached or went away; nothing was lost or "
+				 "applied twice: sync again, or keep `sync "
+				 "--watch` running)", outpost_errmsg(db));
+			return cli_fail(msg);
+		}
+		return cli_fail(outpost_errmsg(db));
 	}
 	{
 		struct sigaction sa;
