@@ -260,6 +260,21 @@ static void setup(struct fake_sink *f, struct fake_store *s,
 	st->note = fs_note;
 }
 
+/* One sync round with batches of 10; why holds 512 bytes. */
+static int run(struct fake_sink *f, const struct op_sync_store *st,
+	       struct op_sync_counts *c, char *why, int *transient)
+{
+	return op_sync_run(&f->base, st, "pg", 10, c, why, 512, transient);
+}
+
+/* setup(), with the sink taking batches in two steps. */
+static void setup2(struct fake_sink *f, struct fake_store *s,
+		   struct op_sync_store *st, size_t nlocal)
+{
+	setup(f, s, st, nlocal);
+	f->base.ops = &fake2_ops;
+}
+
 void test_sync_engine_push_in_batches(struct t *t)
 {
 	struct fake_sink f;
@@ -270,8 +285,7 @@ void test_sync_engine_push_in_batches(struct t *t)
 	int transient = 0;
 
 	setup(&f, &s, &st, 25);
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_OK);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_OK);
 	CHECK_EQ(c.pushed, 25);
 	CHECK_EQ(f.pushes, 3);
 	CHECK_EQ(f.first_seq[1], 11);
@@ -279,8 +293,7 @@ void test_sync_engine_push_in_batches(struct t *t)
 	CHECK_EQ(s.push_cursor, 25);
 	CHECK_EQ(f.has, 25);
 	/* Nothing new: nothing sent. */
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_OK);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_OK);
 	CHECK_EQ(f.pushes, 3);
 	CHECK_EQ(c.pushed, 0);
 }
@@ -296,16 +309,14 @@ void test_sync_engine_failed_batch_sent_again(struct t *t)
 
 	setup(&f, &s, &st, 25);
 	f.fail_push_at = 2; /* the second batch (11..20) is cut */
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_ENET);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_ENET);
 	CHECK(transient);
 	CHECK_HAS(why, "push: connection reset");
 	CHECK_HAS(s.last_error, "connection reset");
 	/* The cursor kept what was acknowledged, not what was sent. */
 	CHECK_EQ(s.push_cursor, 10);
 	f.fail_push_at = 0;
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_OK);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_OK);
 	/* The same batch again: same first entry, same size. */
 	CHECK_EQ(f.first_seq[2], 11);
 	CHECK_EQ(f.sizes[2], 10);
@@ -324,12 +335,10 @@ void test_sync_engine_lost_answer_fast_forwards(struct t *t)
 	setup(&f, &s, &st, 20);
 	f.fail_push_at = 1;
 	f.fail_ack = 1; /* central committed 1..10, the answer was lost */
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_ENET);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_ENET);
 	CHECK_EQ(s.push_cursor, 0);
 	f.fail_push_at = 0;
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_OK);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_OK);
 	/* hello said 10 are in: the next batch starts at 11. */
 	CHECK_EQ(f.first_seq[1], 11);
 	CHECK_EQ(f.pushes, 2);
@@ -347,27 +356,23 @@ void test_sync_engine_schema_mismatch(struct t *t)
 
 	setup(&f, &s, &st, 3);
 	f.hello.schema_version = 4;
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_ESCHEMA);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_ESCHEMA);
 	CHECK_STR(why, "the remote has lexi version 4, this store version 3: "
 		       "apply the newer schema here first (outpost schema "
 		       "apply FILE)");
 	CHECK_EQ(f.pushes, 0);
 	CHECK(!transient);
 	f.hello.schema_version = 2;
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_ESCHEMA);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_ESCHEMA);
 	CHECK_STR(why, "this store has lexi version 3, the remote version 2: "
 		       "migrate central first (outpost central migrate --pg "
 		       "CONNINFO --schema FILE)");
 	snprintf(f.hello.schema_name, sizeof(f.hello.schema_name), "other");
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_ESCHEMA);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_ESCHEMA);
 	CHECK_STR(why, "the remote holds schema \"other\", this store "
 		       "\"lexi\": they cannot sync");
 	f.hello.schema_name[0] = '\0';
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_ESCHEMA);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_ESCHEMA);
 	CHECK_HAS(why, "outpost central init");
 	CHECK_EQ(f.pushes, 0);
 	CHECK_EQ(s.applied, 0);
@@ -389,15 +394,13 @@ void test_sync_engine_pull_with_cursor(struct t *t)
 		f.remote[i].op = 'U';
 	}
 	f.nremote = 23;
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_OK);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_OK);
 	CHECK_EQ(c.pulled, 23);
 	CHECK_EQ(s.applied, 23);
 	CHECK_EQ(s.pull_cursor, 144);
 	CHECK_EQ(s.notes_ok, 2);
 	/* Again: nothing new arrives. */
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_OK);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_OK);
 	CHECK_EQ(c.pulled, 0);
 	CHECK_EQ(s.applied, 23);
 }
@@ -414,10 +417,8 @@ void test_sync_engine_two_step_push(struct t *t)
 	char why[512];
 	int transient = 0;
 
-	setup(&f, &s, &st, 45);
-	f.base.ops = &fake2_ops;
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_OK);
+	setup2(&f, &s, &st, 45);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_OK);
 	CHECK_EQ(c.pushed, 45);
 	CHECK_EQ(c.batches, 5);
 	CHECK_EQ(f.pushes, 5);
@@ -429,10 +430,8 @@ void test_sync_engine_two_step_push(struct t *t)
 	CHECK_EQ(s.push_cursor, 45);
 	CHECK_EQ(f.has, 45);
 	/* One batch only: sent and waited for. */
-	setup(&f, &s, &st, 7);
-	f.base.ops = &fake2_ops;
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_OK);
+	setup2(&f, &s, &st, 7);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_OK);
 	CHECK_EQ(f.max_nq, 1);
 	CHECK_EQ(s.push_cursor, 7);
 }
@@ -450,11 +449,9 @@ void test_sync_engine_two_step_failures(struct t *t)
 	char why[512];
 	int transient = 0;
 
-	setup(&f, &s, &st, 45);
-	f.base.ops = &fake2_ops;
+	setup2(&f, &s, &st, 45);
 	f.fail_wait_at = 2; /* 11..20 fails, 21..30 was sent behind it */
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_ENET);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_ENET);
 	CHECK(transient);
 	CHECK_HAS(why, "push: wait cut");
 	CHECK_EQ(f.sends, 3);
@@ -463,18 +460,15 @@ void test_sync_engine_two_step_failures(struct t *t)
 	CHECK_EQ(f.has, 10);
 	f.fail_wait_at = 0;
 	f.pushes = 0;
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_OK);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_OK);
 	CHECK_EQ(f.first_seq[0], 11);
 	CHECK_EQ(f.first_seq[1], 21);
 	CHECK_EQ(s.push_cursor, 45);
 	CHECK_EQ(f.out_of_order, 0);
 
-	setup(&f, &s, &st, 45);
-	f.base.ops = &fake2_ops;
+	setup2(&f, &s, &st, 45);
 	f.fail_send_at = 3; /* 21..30 cannot go while 11..20 is applied */
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_ENET);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_ENET);
 	CHECK_HAS(why, "push: send cut");
 	CHECK_HAS(s.last_error, "send cut");
 	CHECK_EQ(s.push_cursor, 20);
@@ -483,19 +477,16 @@ void test_sync_engine_two_step_failures(struct t *t)
 	CHECK_EQ(f.out_of_order, 0);
 	CHECK_EQ(f.sends - 1, f.waits);
 	f.fail_send_at = 0;
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_OK);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_OK);
 	CHECK_EQ(s.push_cursor, 45);
 	CHECK_EQ(f.has, 45);
 
 	/* Both: 21..30 cannot go, and 11..20 before it fails too. The
 	 * older failure is the one that stopped the push. */
-	setup(&f, &s, &st, 45);
-	f.base.ops = &fake2_ops;
+	setup2(&f, &s, &st, 45);
 	f.fail_send_at = 3;
 	f.fail_wait_at = 2;
-	CHECK_EQ(op_sync_run(&f.base, &st, "pg", 10, &c, why, sizeof(why),
-			     &transient), OUTPOST_ENET);
+	CHECK_EQ(run(&f, &st, &c, why, &transient), OUTPOST_ENET);
 	CHECK_HAS(why, "push: wait cut");
 	CHECK_EQ(s.push_cursor, 10);
 	CHECK_EQ(f.out_of_order, 0);
