@@ -17,6 +17,7 @@
 #include "sink.h"
 
 #define SYNC_BATCH_DEFAULT 10000
+#define SYNC_LOCK_FILE "sync.lock"
 #define WATCH_BACKOFF_MAX_MS (5u * 60u * 1000u)
 
 /* What the callbacks share during one round. */
@@ -226,9 +227,26 @@ static int round_run(outpost *db, size_t batch, size_t batch_bytes,
 	return rc;
 }
 
+/* The store's sync lock (DIR/sync.lock), or EBUSY saying who has it. */
+static int sync_lock(outpost *db, int *fd)
+{
+	char *path = op_fs_join(db->dir, SYNC_LOCK_FILE);
+	int rc = path ? op_fs_lock(fd, path, &db->err) : OUTPOST_ENOMEM;
+
+	op_free(path);
+	if (rc == OUTPOST_EBUSY)
+		return op_err_set(&db->err, rc, "another sync of this store is "
+				  "running (a `sync --watch`?); this one did "
+				  "nothing: try again once it is done");
+	if (rc == OUTPOST_ENOMEM)
+		return op_err_set(&db->err, rc, "out of memory");
+	return rc;
+}
+
 int outpost_sync(outpost *db, const outpost_sync_opts *opts,
 		 outpost_sync_result *out)
 {
+	int lock = -1;
 	outpost_sync_result res = {OUTPOST_SYNC_RESULT_VERSION, 0, 0, 0, 0, 0};
 	long long batch = opts ? opts->batch : 0;
 	/* batch_bytes came with version 2: a version 1 struct ends before */
@@ -244,6 +262,10 @@ int outpost_sync(outpost *db, const outpost_sync_opts *opts,
 	if (db->read_only)
 		return op_err_set(&db->err, OUTPOST_EMISUSE, "the store is "
 				  "open read-only");
+	/* One sync of a store at a time: two would each pull the same
+	 * entries into the log and count the same pushes. */
+	if ((rc = sync_lock(db, &lock)) != OUTPOST_OK)
+		return rc;
 	/* Central unless only a Neo4j mirror is set (with neither, central's
 	 * round says that no remote is set); then the mirror. */
 	if (!op_api_neo4j_is_set(db) || op_api_remote_pg_is_set(db))
@@ -266,6 +288,7 @@ int outpost_sync(outpost *db, const outpost_sync_opts *opts,
 				  ? offsetof(outpost_sync_result, neo4j_pushed)
 				  : offsetof(outpost_sync_result, batches));
 	}
+	op_fs_unlock(lock);
 	return rc;
 }
 

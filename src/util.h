@@ -110,6 +110,11 @@ void op_fault_point(const char *name);
 /* mkdir -p with mode 0700 for new directories. */
 int op_fs_mkdirs(const char *path, struct op_err *err);
 int op_fs_exists(const char *path);
+/* An exclusive lock on the file at path (made, mode 0600, if missing),
+ * held in *fd until op_fs_unlock or the process ends: OUTPOST_EBUSY at
+ * once if another process holds it. */
+int op_fs_lock(int *fd, const char *path, struct op_err *err);
+void op_fs_unlock(int fd);
 /* Write a new file holding a secret: mode 0600, O_EXCL, fsync'd, then its
  * directory fsync'd. */
 int op_fs_write_secret(const char *path, const void *data, size_t n,

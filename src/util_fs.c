@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +26,34 @@ int op_fs_exists(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0;
+}
+
+int op_fs_lock(int *fd, const char *path, struct op_err *err)
+{
+	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	*fd = -1;
+	if (f < 0)
+		return op_err_set(err, OUTPOST_EIO, "%s: %s", path,
+				  strerror(errno));
+	/* flock: held by this open file only, gone with the process. */
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+		int busy = errno == EWOULDBLOCK;
+		int e = errno;
+
+		close(f);
+		return busy ? OUTPOST_EBUSY
+			    : op_err_set(err, OUTPOST_EIO, "%s: %s", path,
+					 strerror(e));
+	}
+	*fd = f;
+	return OUTPOST_OK;
+}
+
+void op_fs_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* closing the last descriptor lets the lock go */
 }
 
 int op_fs_mkdirs(const char *path, struct op_err *err)

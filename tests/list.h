@@ -220,6 +220,7 @@ TEST(sync_pg_lanes, serializable_default)
 /* sync_pg_errors: what a device is told when a person must act */
 TEST(sync_pg_errors, wrong_password)
 TEST(sync_pg_errors, central_away)
+TEST(sync_pg_errors, one_sync_at_a_time)
 
 /* sync_fault: cut connections and a restarted server, nothing lost */
 TEST(sync_fault, connection_cut)

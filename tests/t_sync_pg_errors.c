@@ -5,6 +5,19 @@
 
 #include "t_sync_pg.h"
 
+/* Rows of points at central. */
+static long central_count_rows(const struct central *c)
+{
+	char *out = NULL;
+	long n = -1;
+
+	if (t_pg_psql(&out, c->db, T_PG_ADMIN, NULL,
+		      "SELECT count(*) FROM points") == 0 && out)
+		n = strtol(out, NULL, 10);
+	free(out);
+	return n;
+}
+
 /* A password file that is not the role's: the sync says so and how to
  * give the right one, and once it is given the sync goes through. */
 void test_sync_pg_errors_wrong_password(struct t *t)
@@ -73,4 +86,31 @@ void test_sync_pg_errors_central_away(struct t *t)
 	CHECK_HAS(out, "pending    1 change to push");
 	CHECK_HAS(out, "last error cannot connect to PostgreSQL");
 	free(out);
+}
+
+/* One sync of a store at a time: while another holds the store's sync
+ * lock (here flock(1), as a `sync --watch` round would), a sync does
+ * nothing and says why; once it is free, the sync goes through. */
+void test_sync_pg_errors_one_sync_at_a_time(struct t *t)
+{
+	struct central c;
+	struct device a;
+	char *out = NULL;
+
+	if (central_up(t, &c) != 0 ||
+	    device_up(t, &c, &a, "a", "--scope family=smith") != 0)
+		return;
+	CHECK_EQ(on(NULL, &a, "sql \"INSERT INTO points(fam, amount) VALUES "
+		    "('smith', 5)\""), 0);
+	CHECK_EQ(t_sh(&out, "flock '%s/sync.lock' '%s' -d '%s' sync", a.dir,
+		      t_bin(), a.dir), 1);
+	CHECK_STR(out, "outpost: another sync of this store is running (a "
+		  "`sync --watch`?); this one did nothing: try again once it "
+		  "is done\n");
+	free(out);
+	CHECK_EQ(central_count_rows(&c), 0);
+	CHECK_EQ(on(&out, &a, "sync"), 0);
+	CHECK_STR(out, "synced: pushed 1, pulled 0 (1 batch)\n");
+	free(out);
+	CHECK_EQ(central_count_rows(&c), 1);
 }
