@@ -262,8 +262,8 @@ int outpost_sync(outpost *db, const outpost_sync_opts *opts,
 	if (db->read_only)
 		return op_err_set(&db->err, OUTPOST_EMISUSE, "the store is "
 				  "open read-only");
-	/* One sync of a store at a time: two would each pull the same
-	 * entries into the log and count the same pushes. */
+	/* One sync of a store at a time: two would each push and pull the
+	 * same batches (the work done twice, the counts doubled). */
 	if ((rc = sync_lock(db, &lock)) != OUTPOST_OK)
 		return rc;
 	/* Central unless only a Neo4j mirror is set (with neither, central's
