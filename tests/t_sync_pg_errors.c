@@ -72,8 +72,12 @@ void test_sync_pg_errors_central_away(struct t *t)
 	t_path(path, t, "nowhere");
 	snprintf(pg, sizeof(pg), "host=%s dbname=%s user=outpost_dev_%s",
 		 path, c.db, a.name);
-	CHECK_EQ(t_sh(NULL, "mkdir -p '%s' && '%s' -d '%s' remote set --pg "
+	CHECK_EQ(t_sh(&out, "mkdir -p '%s' && '%s' -d '%s' remote set --pg "
 		      "'%s'", path, t_bin(), a.dir, pg), 0);
+	/* no password file: it says which password a sync will give */
+	CHECK_HAS(out, " (no --password-file: a password kept before stays; "
+		  "OUTPOST_PG_PASSWORD at sync time goes first)\n");
+	free(out);
 	CHECK_EQ(on(NULL, &a, "sql \"INSERT INTO points(fam, amount) VALUES "
 		    "('smith', 5)\""), 0);
 	CHECK_EQ(on(&out, &a, "sync"), 1);

@@ -99,7 +99,9 @@ int cli_remote(outpost *db, int argc, char **argv)
 	if (outpost_remote_set_pg(db, pg, pwfile) != OUTPOST_OK)
 		return cli_fail(outpost_errmsg(db));
 	printf("remote set: %s%s\n", pg,
-	       pwfile ? " (password kept in the store's keys, 0600)" : "");
+	       pwfile ? " (password kept in the store's keys, 0600)"
+		      : " (no --password-file: a password kept before stays; "
+			"OUTPOST_PG_PASSWORD at sync time goes first)");
 	return CLI_OK;
 }
 
