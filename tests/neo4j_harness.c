@@ -85,12 +85,11 @@ static int write_text(const char *name, const char *text)
 	return t_write(path, text);
 }
 
-/* pid runs (not a zombie: PID 1 here may not reap) and is our server:
- * its command line names our configuration directory. */
-static int ours(long pid)
+/* pid runs: it exists and is not a zombie (PID 1 here may not reap). */
+static int alive(long pid)
 {
-	char path[64], buf[8192], want[600];
-	size_t n, i;
+	char path[64], buf[8192];
+	size_t n;
 	FILE *f;
 
 	if (pid <= 0)
@@ -102,7 +101,18 @@ static int ours(long pid)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	if (strrchr(buf, ')') && strrchr(buf, ')')[2] == 'Z')
+	return !(strrchr(buf, ')') && strrchr(buf, ')')[2] == 'Z');
+}
+
+/* pid runs and is our server: its command line names our configuration
+ * directory. */
+static int ours(long pid)
+{
+	char path[64], buf[8192], want[600];
+	size_t n, i;
+	FILE *f;
+
+	if (!alive(pid))
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
 	f = fopen(path, "r");
@@ -241,7 +251,11 @@ static void watchdog(long owner, long pid)
 	int i;
 
 	closefrom(0);
-	while (kill((pid_t)owner, 0) == 0 && ours(pid))
+	/* While the owner lives, whether or not java has replaced the
+	 * forked child yet: asked "ours?" before its exec, this loop once
+	 * ended, and the check below, after the exec, killed the server
+	 * just started (a restart under ASan, neo4j_sink_real_down). */
+	while (kill((pid_t)owner, 0) == 0 && alive(pid))
 		sleep(1);
 	if (!ours(pid))
 		_exit(0);
@@ -329,7 +343,7 @@ static int wait_up(void)
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%ld/", read_long("port"));
 	for (i = 0; i < START_S * 10 && !up; i++) {
-		if (i && !ours(read_long("pid")))
+		if (i && !alive(read_long("pid"))) /* java died */
 			return -1;
 		up = t_http(&r, "GET", url, NULL, NULL, NULL, NULL) == 0 &&
 		     r.status == 200;
