@@ -270,6 +270,9 @@ const char op_pg_central_sql_tables[] =
 	"  IF to_regprocedure('outpost.hello()') IS NOT NULL THEN EXECUTE "   \
 	"format('GRANT EXECUTE ON FUNCTION outpost.hello() TO %I', r); END "  \
 	"IF;\n"                                                               \
+	"  IF to_regprocedure('outpost.log_head()') IS NOT NULL THEN EXECUTE " \
+	"format('GRANT EXECUTE ON FUNCTION outpost.log_head() TO %I', r); "  \
+	"END IF;\n"                                                           \
 	"END\n$outpost$;\n"
 
 const char op_pg_central_sql_functions[] =

@@ -997,6 +997,17 @@ SET search_path = pg_catalog AS $$
     FROM outpost.devices d WHERE d.role = session_user
 $$;
 
+-- The newest entry of the log, whoever's and in whatever scope. Entries
+-- commit in sseq order (the commit-order lock), so in one snapshot every
+-- entry at or below it is in: a device whose pull read everything after
+-- its cursor moves the cursor here, and its next pull does not scan
+-- again its own entries and those its scopes hide.
+CREATE OR REPLACE FUNCTION outpost.log_head()
+RETURNS bigint LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog AS $$
+  SELECT coalesce(max(sseq), 0) FROM outpost.changes
+$$;
+
 -- Nothing here is everyone's: outpost.grant_device gives each device
 -- EXECUTE on push and hello; the parts run as central's owner.
 REVOKE ALL ON FUNCTION outpost.log_lock_key(), outpost.dec_expr(text, text),
@@ -1018,7 +1029,7 @@ REVOKE ALL ON FUNCTION outpost.log_lock_key(), outpost.dec_expr(text, text),
   outpost.push_orphans(text[]),
   outpost.push_edges(outpost.catalog, bytea),
   outpost.push(uuid, bytea, bigint, bigint, bigint), outpost.push_stage(),
-  outpost.hello() FROM PUBLIC;
+  outpost.hello(), outpost.log_head() FROM PUBLIC;
 DROP FUNCTION IF EXISTS outpost.push(uuid, bytea, bigint, bigint, jsonb);
 DROP FUNCTION IF EXISTS outpost.push_fold(text, bytea, text, text, text);
 DROP FUNCTION IF EXISTS outpost.push_fold(text, bytea, text, text, text,

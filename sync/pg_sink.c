@@ -26,6 +26,19 @@
 	"LIMIT $3) c) x WHERE upto - coalesce(octet_length(v), 0) - 64 < $4 " \
 	"ORDER BY sseq"
 
+/* The same rows, each with the log's head in the same snapshot (a
+ * central with outpost.log_head(); hello says): one row of NULLs and the
+ * head when there are none. */
+#define PG_PULL_HEAD_SQL                                                     \
+	"SELECT x.sseq, x.hlc::text, encode(x.site, 'hex'), x.tbl, x.op, "   \
+	"x.row_id::text, x.v, x.avail, h.head FROM (SELECT "                 \
+	"outpost.log_head() AS head) h LEFT JOIN (SELECT c.*, count(*) OVER " \
+	"() AS avail, sum(coalesce(octet_length(c.v), 0) + 64) OVER (ORDER "  \
+	"BY c.sseq) AS upto FROM (SELECT sseq, hlc, site, tbl, op, row_id, "  \
+	"vals::text AS v FROM outpost.changes WHERE sseq > $1 AND site <> $2 " \
+	"ORDER BY sseq LIMIT $3) c) x ON x.upto - "                          \
+	"coalesce(octet_length(x.v), 0) - 64 < $4 ORDER BY x.sseq"
+
 
 /* The connection is gone or never came: worth trying again later. A
  * refusal by the server (bad password, a constraint, a policy) is not. */
@@ -117,8 +130,9 @@ static int pull_send(struct pg_sink *p, uint64_t after, size_t max,
 	snprintf(from, sizeof(from), "%llu", (unsigned long long)after);
 	snprintf(lim, sizeof(lim), "%zu", max);
 	snprintf(bytes, sizeof(bytes), "%zu", max_bytes);
-	if (!PQsendQueryParams(p->conn, PG_PULL_SQL, 4, NULL, params, NULL,
-			       NULL, 0))
+	if (!PQsendQueryParams(p->conn, p->log_head ? PG_PULL_HEAD_SQL
+						    : PG_PULL_SQL,
+			       4, NULL, params, NULL, NULL, 0))
 		return op_pg_fail(p, p->conn, NULL, "pull");
 	p->ahead = 1;
 	p->ahead_after = after;
@@ -168,7 +182,9 @@ static int pg_hello(struct op_sink *s, const uint8_t site[16],
 	p->site_param[1] = 'x';
 	op_hex_encode(p->site_param + 2, site, 16);
 	res = PQexec(p->conn, "SELECT device, pushed_seq, schema_name, "
-			      "schema_version, pushed_sub FROM outpost.hello()");
+			      "schema_version, pushed_sub, to_regprocedure("
+			      "'outpost.log_head()') IS NOT NULL FROM "
+			      "outpost.hello()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return op_pg_fail(p, p->conn, res, "connect");
 	if (PQntuples(res) != 1) {
@@ -186,6 +202,7 @@ static int pg_hello(struct op_sink *s, const uint8_t site[16],
 		 PQgetvalue(res, 0, 2));
 	out->schema_version = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
 	out->pushed_sub = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+	p->log_head = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
 	PQclear(res);
 	return OUTPOST_OK;
 }
@@ -233,11 +250,32 @@ static int parse_row(struct pg_sink *p, int row, uint64_t after,
 	return OUTPOST_OK;
 }
 
+/* The head the pull's rows carry (9th column, the same on each), and
+ * the rows that are changes: none when the only row is the NULLs that
+ * carry it. */
+static int read_head(struct pg_sink *p, int *n, uint64_t *head)
+{
+	char *end;
+	unsigned long long h;
+
+	*head = 0;
+	if (*n == 0)
+		return OUTPOST_OK; /* not from this query: no head */
+	h = strtoull(PQgetvalue(p->pulled, 0, 8), &end, 10);
+	if (PQgetisnull(p->pulled, 0, 8) || *end)
+		return bad_row(p, 0, "head");
+	*head = (uint64_t)h;
+	if (*n == 1 && PQgetisnull(p->pulled, 0, 0))
+		*n = 0;
+	return OUTPOST_OK;
+}
+
 static int pg_pull(struct op_sink *s, uint64_t after, size_t max,
 		   size_t max_bytes, struct op_batch *out)
 {
 	struct pg_sink *p = (struct pg_sink *)s;
 	int i, n, rc = OUTPOST_OK;
+	uint64_t head = 0;
 
 	PQclear(p->pulled);
 	p->pulled = NULL;
@@ -270,13 +308,21 @@ static int pg_pull(struct op_sink *s, uint64_t after, size_t max,
 		return rc;
 	}
 	n = PQntuples(p->pulled);
-	if (PQnfields(p->pulled) != 8) {
+	if (PQnfields(p->pulled) != (p->log_head ? 9 : 8)) {
 		snprintf(s->errmsg, sizeof(s->errmsg), "pull: central answered "
-			 "%d columns, not 8", PQnfields(p->pulled));
+			 "%d columns, not %d", PQnfields(p->pulled),
+			 p->log_head ? 9 : 8);
 		return OUTPOST_EPROTO;
 	}
-	if (n == 0)
+	if (p->log_head && (rc = read_head(p, &n, &head)) != OUTPOST_OK)
+		return rc;
+	if (n == 0) {
+		/* Nothing after the cursor is this device's to take: it
+		 * moves on to the head, past what it need not read again. */
+		if (head > after)
+			out->next = head;
 		return OUTPOST_OK;
+	}
 	if (!(p->changes = op_calloc((size_t)n, sizeof(*p->changes)))) {
 		snprintf(s->errmsg, sizeof(s->errmsg), "out of memory");
 		return OUTPOST_ENOMEM;
@@ -289,6 +335,10 @@ static int pg_pull(struct op_sink *s, uint64_t after, size_t max,
 	out->n = (size_t)n;
 	out->next = (uint64_t)p->changes[n - 1].seq;
 	out->more = strtoll(PQgetvalue(p->pulled, 0, 7), NULL, 10) > (long long)n;
+	/* All there was after the cursor came: nothing hides between the
+	 * last of it and the head. */
+	if ((size_t)n < max && !out->more && head > out->next)
+		out->next = head;
 	/* The engine will ask for the next batch: central finds it while
 	 * this one is applied. A failure here shows on that next pull. */
 	if ((size_t)n == max || out->more)

@@ -43,6 +43,9 @@ struct pg_sink {
 	int ahead;
 	uint64_t ahead_after;
 	size_t ahead_max, ahead_bytes;
+	/* Central has outpost.log_head(): a pull that read all there was
+	 * moves the cursor to the log's head. */
+	int log_head;
 	/* Push: two lanes, so the next batch travels and is parsed while
 	 * central applies this one. head is the oldest batch's lane, busy
 	 * how many batches are sent and not yet waited for. */

@@ -250,7 +250,8 @@ static int pull_all(struct op_sink *sink, const struct op_sync_store *st,
 			return rc;
 		at = (int64_t)b.next;
 		out->pulled += b.n;
-		out->batches++;
+		if (b.n)
+			out->batches++; /* not a move of the cursor alone */
 		if (b.n < batch && !b.more)
 			return OUTPOST_OK;
 	}

@@ -222,6 +222,9 @@ TEST(sync_pg_errors, wrong_password)
 TEST(sync_pg_errors, central_away)
 TEST(sync_pg_errors, one_sync_at_a_time)
 
+/* sync_pg_cursor: the pull cursor passes what is not for the device */
+TEST(sync_pg_cursor, passes_what_is_not_for_it)
+
 /* sync_fault: cut connections and a restarted server, nothing lost */
 TEST(sync_fault, connection_cut)
 TEST(sync_fault, connection_cut_one_lane)
