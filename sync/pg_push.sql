@@ -424,18 +424,24 @@ BEGIN
                      WHERE s.device = p_device AND s.name = t.scope_name);
   END IF;
   BEGIN
+    -- An id with a clock (a tombstone) is not a first insert. A table
+    -- with no clock at all (insert-only: ledgers, events) needs no look
+    -- per id: one look for any clock of the table does (under the log's
+    -- lock: none can be written meanwhile).
     EXECUTE format($q$
       INSERT INTO public.%1$I (%2$s)
       SELECT %3$s FROM pg_temp.outpost_in m
-       WHERE m.tbl = $1 AND m.op = 'I'
-         AND NOT EXISTS (SELECT 1 FROM outpost.clocks k
-                                         WHERE k.tbl = $1 AND k.id = m.uid)
+       WHERE m.tbl = $1 AND m.op = 'I' %5$s
              %4$s
     $q$, t.name, c_list, f_vals,
        CASE WHEN sv IS NULL THEN ''
             ELSE format('AND CASE WHEN %1$s IS NULL OR %1$s = ANY ($2) '
                         'THEN true ELSE outpost.out_of_scope($1, m.uid, $3, '
-                        '%1$s, $4) END', sv) END)
+                        '%1$s, $4) END', sv) END,
+       CASE WHEN EXISTS (SELECT 1 FROM outpost.clocks k WHERE k.tbl = t.name)
+            THEN 'AND NOT EXISTS (SELECT 1 FROM outpost.clocks k '
+                 'WHERE k.tbl = $1 AND k.id = m.uid)'
+            ELSE '' END)
       USING t.name, scopes, t.scope_name, p_device;
     GET DIAGNOSTICS n = ROW_COUNT;
     IF n <> p_n THEN
