@@ -165,8 +165,8 @@ int op_pg_not_pulling(struct pg_sink *p, const char *what)
 	if (!p->planned)
 		return OUTPOST_OK;
 	p->planned = 0;
-	return op_pg_exec(p, p->conn, "RESET enable_seqscan; RESET enable_bitmapscan",
-		       what);
+	return op_pg_exec(p, p->conn,
+			  "RESET enable_seqscan; RESET enable_bitmapscan", what);
 }
 
 static int pg_hello(struct op_sink *s, const uint8_t site[16],

@@ -144,7 +144,8 @@ static int lane_stage(struct pg_sink *p, struct pg_lane *l,
 	 * leaves its COPY state either way. */
 	if (at < rows->len) {
 		rc = op_pg_fail(p, l->conn, NULL, "push");
-		(void)PQputCopyEnd(l->conn, "the device could not send the batch");
+		(void)PQputCopyEnd(l->conn, "the device could not send the "
+					    "batch");
 	} else if (PQputCopyEnd(l->conn, NULL) != 1)
 		rc = op_pg_fail(p, l->conn, NULL, "push");
 	if (rc == OUTPOST_OK) {
@@ -285,7 +286,8 @@ int op_pg_push_send(struct op_sink *s, const struct op_change *c, size_t n)
 		return OUTPOST_EMISUSE;
 	if (!(l = free_lane(p, &rc)))
 		return rc;
-	if (l == &p->lanes[0] && (rc = op_pg_not_pulling(p, "push")) != OUTPOST_OK)
+	if (l == &p->lanes[0] &&
+	    (rc = op_pg_not_pulling(p, "push")) != OUTPOST_OK)
 		return rc;
 	/* The same entries make the same batch id: a retry after a lost
 	 * answer is recognised by central's ledger. From and to as changes:

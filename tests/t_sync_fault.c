@@ -23,17 +23,6 @@ static int via_proxy(struct t *t, const struct central *c,
 		    c->db, d->name, d->name);
 }
 
-static long long central_count(const struct central *c, const char *sql)
-{
-	char *out = NULL;
-	long long n = -1;
-
-	if (t_pg_psql(&out, c->db, T_PG_ADMIN, NULL, sql) == 0 && out)
-		n = strtoll(out, NULL, 10);
-	free(out);
-	return n;
-}
-
 /* 2000 points pushed in batches of 50 through a proxy that cuts every
  * connection at random, until one sync gets through; the device's role
  * may hold one connection only if one_lane (the push then goes on

@@ -102,6 +102,17 @@ int device_up(struct t *t, const struct central *c, struct device *d,
 	return rc == 0 ? 0 : -1;
 }
 
+long long central_count(const struct central *c, const char *sql)
+{
+	char *out = NULL;
+	long long n = -1;
+
+	if (t_pg_psql(&out, c->db, T_PG_ADMIN, NULL, sql) == 0 && out)
+		n = strtoll(out, NULL, 10);
+	free(out);
+	return n;
+}
+
 int on(char **out, const struct device *d, const char *args)
 {
 	return t_sh(out, "'%s' -d '%s' %s", t_bin(), d->dir, args);

@@ -33,6 +33,9 @@ int central_up_schema(struct t *t, struct central *c, const char *name,
  * line add-device printed, run as printed. 0 ok. */
 int device_up(struct t *t, const struct central *c, struct device *d,
 	      const char *name, const char *scopes);
+/* The number a query at central (as its administrator) answers, or
+ * -1. */
+long long central_count(const struct central *c, const char *sql);
 /* `outpost -d DEVICE ARGS`; its exit status, *out its output. */
 int on(char **out, const struct device *d, const char *args);
 /* A query's result on a device as `sql --csv` prints it, into buf. */

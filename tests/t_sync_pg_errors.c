@@ -5,19 +5,6 @@
 
 #include "t_sync_pg.h"
 
-/* Rows of points at central. */
-static long central_count_rows(const struct central *c)
-{
-	char *out = NULL;
-	long n = -1;
-
-	if (t_pg_psql(&out, c->db, T_PG_ADMIN, NULL,
-		      "SELECT count(*) FROM points") == 0 && out)
-		n = strtol(out, NULL, 10);
-	free(out);
-	return n;
-}
-
 /* A password file that is not the role's: the sync says so and how to
  * give the right one, and once it is given the sync goes through. */
 void test_sync_pg_errors_wrong_password(struct t *t)
@@ -112,9 +99,9 @@ void test_sync_pg_errors_one_sync_at_a_time(struct t *t)
 		  "`sync --watch`?); this one did nothing: try again once it "
 		  "is done\n");
 	free(out);
-	CHECK_EQ(central_count_rows(&c), 0);
+	CHECK_EQ(central_count(&c, "SELECT count(*) FROM points"), 0);
 	CHECK_EQ(on(&out, &a, "sync"), 0);
 	CHECK_STR(out, "synced: pushed 1, pulled 0 (1 batch)\n");
 	free(out);
-	CHECK_EQ(central_count_rows(&c), 1);
+	CHECK_EQ(central_count(&c, "SELECT count(*) FROM points"), 1);
 }
