@@ -213,17 +213,28 @@ static int lane_finish(struct pg_sink *p, struct pg_lane *l, int64_t *acked)
 	return rc;
 }
 
+/* A batch's outcome (the sink's message, if it failed), kept for its
+ * push_wait. */
+static void settle(struct pg_sink *p, int rc, int64_t acked)
+{
+	struct pg_settled *o = &p->settled;
+
+	o->rc = rc;
+	o->acked = acked;
+	o->transient = rc != OUTPOST_OK && p->base.transient;
+	snprintf(o->errmsg, sizeof(o->errmsg), "%s",
+		 rc != OUTPOST_OK ? p->base.errmsg : "");
+	p->has_settled = 1;
+}
+
 /* The outcome of the oldest batch, waited for now and kept for
  * push_wait (one lane: the next batch needs its connection). */
 static void settle_oldest(struct pg_sink *p)
 {
-	struct pg_settled *o = &p->settled;
+	int64_t acked = 0;
+	int rc = lane_finish(p, &p->lanes[0], &acked);
 
-	o->rc = lane_finish(p, &p->lanes[0], &o->acked);
-	o->transient = o->rc != OUTPOST_OK && p->base.transient;
-	snprintf(o->errmsg, sizeof(o->errmsg), "%s",
-		 o->rc != OUTPOST_OK ? p->base.errmsg : "");
-	p->has_settled = 1;
+	settle(p, rc, acked);
 }
 
 /* The lane for the next batch, its connection made if it is the second
@@ -366,12 +377,7 @@ int op_pg_push_wait(struct op_sink *s, int64_t *acked)
 	if (next->state == PG_LANE_STAGED &&
 	    (rc = lane_apply(p, next)) != OUTPOST_OK) {
 		/* That batch failed before it began: its wait says so. */
-		p->settled.rc = rc;
-		p->settled.acked = 0;
-		p->settled.transient = s->transient;
-		snprintf(p->settled.errmsg, sizeof(p->settled.errmsg), "%s",
-			 s->errmsg);
-		p->has_settled = 1;
+		settle(p, rc, 0);
 		return OUTPOST_OK;
 	}
 	return OUTPOST_OK;
